@@ -1,0 +1,47 @@
+# verified-wasm-runtime: every target sets up what it needs; `make demo` and `make check` are enough.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUILD := build
+export ZIG_GLOBAL_CACHE_DIR := $(CURDIR)/$(BUILD)/zig-cache
+export ZIG_LOCAL_CACHE_DIR := $(CURDIR)/$(BUILD)/zig-cache
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: bootstrap build guests wheel demo test verify check bench clean
+
+bootstrap: $(VENV)/.bootstrapped
+$(VENV)/.bootstrapped: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==25.3
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+# Guest programs: examples/*.c and tests/programs/*.c -> build/wasm/*.wasm, cached by source hash.
+guests: bootstrap
+	$(PY) scripts/build_guests.py --out $(BUILD)/wasm examples tests/programs
+
+wheel: bootstrap
+	$(PY) -m build --wheel --no-isolation --outdir dist . > $(BUILD)/wheel.log 2>&1 || { cat $(BUILD)/wheel.log; exit 1; }
+	$(PY) scripts/check_wheel.py dist
+
+build: bootstrap guests
+	@mkdir -p $(BUILD)
+	$(MAKE) --no-print-directory wheel
+
+demo: build
+	$(PY) scripts/demo.py
+
+test: build
+	$(PY) -m pytest tests
+
+verify: build
+	$(PY) -m proofs
+
+check: verify test
+
+bench: build
+	$(PY) -m bench
+
+clean:
+	rm -rf $(BUILD) dist *.egg-info

@@ -1,0 +1,115 @@
+"""The guest's descriptor table: guest numbers -> host handles, with rights.
+
+The guest only ever sees the numbers of this table, never a host fd. Rights only shrink: a new
+descriptor's rights are cut to its parent's inheriting rights, and `narrow` refuses to add bits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vwasm.model.wasi import Errno, Filetype, WasiError
+
+MAX_FDS = 1 << 16  # a guest may not hold more descriptors than this (EMFILE)
+
+
+# What a descriptor is, as far as the calls care (wasmtime distinguishes exactly these).
+STDIN, STDOUT, STDERR, FILE, DIR, SOCKET = "stdin", "stdout", "stderr", "file", "dir", "socket"
+STDIO = (STDIN, STDOUT, STDERR)
+
+
+@dataclass(slots=True, eq=False)
+class Descriptor:
+    kind: str
+    handle: object  # what the Host knows it by (an OS fd for PosixHost)
+    filetype: Filetype
+    rights_base: int
+    rights_inheriting: int
+    fdflags: int = 0
+    preopen: str | None = None  # the guest name of a preopened directory
+    dir_state: object = None  # fd_readdir's listing, owned by the directory handlers
+    extra: dict = field(default_factory=dict)  # per-kind state (sockets)
+
+
+class FdTable:
+    """Lowest-free-number allocation; entries are `Descriptor`s."""
+
+    __slots__ = ("_fds",)
+
+    def __init__(self) -> None:
+        self._fds: dict[int, Descriptor] = {}
+
+    def get(self, fd: int, rights: int = 0) -> Descriptor:
+        """The descriptor fd names, if it is open (EBADF) and holds every right asked (ENOTCAPABLE)."""
+        desc = self._fds.get(fd)
+        if desc is None:
+            raise WasiError(Errno.BADF)
+        if rights & ~desc.rights_base:
+            raise WasiError(Errno.NOTCAPABLE)
+        return desc
+
+    def get_kind(self, fd: int, kinds: tuple[str, ...], rights: int = 0, *,
+                 stdio_errno: Errno = Errno.BADF) -> Descriptor:
+        """Like `get`, for calls that only apply to some kinds of descriptor.
+
+        The wrong kind answers EBADF as wasmtime does (or `stdio_errno` for a standard stream, e.g.
+        ESPIPE for seeking); the kind is checked before the rights, again as wasmtime.
+        """
+        desc = self._fds.get(fd)
+        if desc is None:
+            raise WasiError(Errno.BADF)
+        if desc.kind not in kinds:
+            raise WasiError(stdio_errno if desc.kind in STDIO else Errno.BADF)
+        if rights & ~desc.rights_base:
+            raise WasiError(Errno.NOTCAPABLE)
+        return desc
+
+    def __contains__(self, fd: int) -> bool:
+        return fd in self._fds
+
+    def __len__(self) -> int:
+        return len(self._fds)
+
+    def items(self):
+        return sorted(self._fds.items())
+
+    def add(self, desc: Descriptor) -> int:
+        """Install desc at the lowest free number."""
+        if len(self._fds) >= MAX_FDS:
+            raise WasiError(Errno.MFILE)
+        fd = 0
+        while fd in self._fds:
+            fd += 1
+        self._fds[fd] = desc
+        return fd
+
+    def place(self, fd: int, desc: Descriptor) -> None:
+        """Install desc at a given number (the standard streams and preopens, at start-up)."""
+        assert fd not in self._fds
+        self._fds[fd] = desc
+
+    def remove(self, fd: int) -> Descriptor:
+        desc = self._fds.pop(fd, None)
+        if desc is None:
+            raise WasiError(Errno.BADF)
+        return desc
+
+    def renumber(self, src: int, dst: int) -> Descriptor | None:
+        """Move src onto dst, returning the descriptor dst held (for the caller to close).
+
+        As wasmtime: both must be open (EBADF); renumbering a number onto itself changes nothing.
+        """
+        if src not in self._fds or dst not in self._fds:
+            raise WasiError(Errno.BADF)
+        if src == dst:
+            return None
+        displaced = self._fds[dst]
+        self._fds[dst] = self._fds.pop(src)
+        return displaced
+
+    @staticmethod
+    def narrow(desc: Descriptor, base: int, inheriting: int) -> None:
+        """fd_fdstat_set_rights: rights may only be dropped, never gained."""
+        if base & ~desc.rights_base or inheriting & ~desc.rights_inheriting:
+            raise WasiError(Errno.NOTCAPABLE)
+        desc.rights_base = base
+        desc.rights_inheriting = inheriting

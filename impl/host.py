@@ -1,0 +1,249 @@
+"""The Host: every operation on the world that a handler may perform.
+
+Handlers never touch `os`: they call a Host. `PosixHost` is the trusted layer over the kernel (part
+of the TCB: keep it small and obviously correct); `ModelHost` implements the same protocol over the
+abstract filesystem of `vwasm.model.fs`, so handlers can be checked against the model.
+Handles are whatever the Host uses to name an open object: an OS fd for PosixHost, or an in-process
+stream (`vwasm.streams`) for the standard streams.
+OS failures come back as `WasiError` carrying the WASI errno (`errno_of`, the one translation table).
+"""
+from __future__ import annotations
+
+import errno as E
+import fcntl
+import os
+import select
+import stat as S
+import time
+from typing import NamedTuple
+
+from vwasm.model.wasi import Clockid, Errno, Filetype, WasiError
+
+
+class Stat(NamedTuple):
+    """filestat as the handlers need it (times in ns)."""
+
+    dev: int
+    ino: int
+    filetype: Filetype
+    nlink: int
+    size: int
+    atim: int
+    mtim: int
+    ctim: int
+
+
+_ERRNO = {
+    E.E2BIG: Errno.TOOBIG, E.EACCES: Errno.ACCES, E.EADDRINUSE: Errno.ADDRINUSE,
+    E.EADDRNOTAVAIL: Errno.ADDRNOTAVAIL, E.EAFNOSUPPORT: Errno.AFNOSUPPORT, E.EAGAIN: Errno.AGAIN,
+    E.EALREADY: Errno.ALREADY, E.EBADF: Errno.BADF, E.EBADMSG: Errno.BADMSG, E.EBUSY: Errno.BUSY,
+    E.ECANCELED: Errno.CANCELED, E.ECHILD: Errno.CHILD, E.ECONNABORTED: Errno.CONNABORTED,
+    E.ECONNREFUSED: Errno.CONNREFUSED, E.ECONNRESET: Errno.CONNRESET, E.EDEADLK: Errno.DEADLK,
+    E.EDESTADDRREQ: Errno.DESTADDRREQ, E.EDOM: Errno.DOM, E.EDQUOT: Errno.DQUOT, E.EEXIST: Errno.EXIST,
+    E.EFAULT: Errno.FAULT, E.EFBIG: Errno.FBIG, E.EHOSTUNREACH: Errno.HOSTUNREACH, E.EIDRM: Errno.IDRM,
+    E.EILSEQ: Errno.ILSEQ, E.EINPROGRESS: Errno.INPROGRESS, E.EINTR: Errno.INTR, E.EINVAL: Errno.INVAL,
+    E.EIO: Errno.IO, E.EISCONN: Errno.ISCONN, E.EISDIR: Errno.ISDIR, E.ELOOP: Errno.LOOP,
+    E.EMFILE: Errno.MFILE, E.EMLINK: Errno.MLINK, E.EMSGSIZE: Errno.MSGSIZE, E.EMULTIHOP: Errno.MULTIHOP,
+    E.ENAMETOOLONG: Errno.NAMETOOLONG, E.ENETDOWN: Errno.NETDOWN, E.ENETRESET: Errno.NETRESET,
+    E.ENETUNREACH: Errno.NETUNREACH, E.ENFILE: Errno.NFILE, E.ENOBUFS: Errno.NOBUFS, E.ENODEV: Errno.NODEV,
+    E.ENOENT: Errno.NOENT, E.ENOEXEC: Errno.NOEXEC, E.ENOLCK: Errno.NOLCK, E.ENOLINK: Errno.NOLINK,
+    E.ENOMEM: Errno.NOMEM, E.ENOMSG: Errno.NOMSG, E.ENOPROTOOPT: Errno.NOPROTOOPT, E.ENOSPC: Errno.NOSPC,
+    E.ENOSYS: Errno.NOSYS, E.ENOTCONN: Errno.NOTCONN, E.ENOTDIR: Errno.NOTDIR, E.ENOTEMPTY: Errno.NOTEMPTY,
+    E.ENOTRECOVERABLE: Errno.NOTRECOVERABLE, E.ENOTSOCK: Errno.NOTSOCK, E.ENOTSUP: Errno.NOTSUP,
+    E.ENOTTY: Errno.NOTTY, E.ENXIO: Errno.NXIO, E.EOVERFLOW: Errno.OVERFLOW, E.EOWNERDEAD: Errno.OWNERDEAD,
+    E.EPERM: Errno.PERM, E.EPIPE: Errno.PIPE, E.EPROTO: Errno.PROTO, E.EPROTONOSUPPORT: Errno.PROTONOSUPPORT,
+    E.EPROTOTYPE: Errno.PROTOTYPE, E.ERANGE: Errno.RANGE, E.EROFS: Errno.ROFS, E.ESPIPE: Errno.SPIPE,
+    E.ESRCH: Errno.SRCH, E.ESTALE: Errno.STALE, E.ETIMEDOUT: Errno.TIMEDOUT, E.ETXTBSY: Errno.TXTBSY,
+    E.EXDEV: Errno.XDEV,
+}
+
+
+def errno_of(exc: OSError) -> Errno:
+    """The WASI errno for an OS error (EIO for anything preview1 has no name for)."""
+    return _ERRNO.get(exc.errno, Errno.IO)
+
+
+def filetype_of(mode: int) -> Filetype:
+    return (
+        Filetype.DIRECTORY if S.S_ISDIR(mode) else
+        Filetype.REGULAR_FILE if S.S_ISREG(mode) else
+        Filetype.SYMBOLIC_LINK if S.S_ISLNK(mode) else
+        Filetype.CHARACTER_DEVICE if S.S_ISCHR(mode) else
+        Filetype.BLOCK_DEVICE if S.S_ISBLK(mode) else
+        Filetype.SOCKET_STREAM if S.S_ISSOCK(mode) else
+        Filetype.UNKNOWN  # FIFOs included, as wasmtime
+    )
+
+
+def stat_of(st: os.stat_result) -> Stat:
+    return Stat(st.st_dev, st.st_ino, filetype_of(st.st_mode), st.st_nlink, st.st_size,
+                st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns)
+
+
+_CLOCKS = {
+    Clockid.REALTIME: time.CLOCK_REALTIME,
+    Clockid.MONOTONIC: time.CLOCK_MONOTONIC,
+    Clockid.PROCESS_CPUTIME_ID: time.CLOCK_PROCESS_CPUTIME_ID,
+    Clockid.THREAD_CPUTIME_ID: time.CLOCK_THREAD_CPUTIME_ID,
+}
+
+
+class PosixHost:
+    """The trusted layer over the kernel. Every method is one OS call, errors translated."""
+
+    # --- what the embedder grants at start-up (never reachable by the guest) -------------------
+    def open_preopen(self, path: str) -> int:
+        """A directory the embedder grants, opened once; the guest reaches only what lies beneath."""
+        try:
+            return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as e:
+            raise OSError(e.errno, f"cannot open directory {path!r}: {e.strerror}") from None
+
+    def open_stdio(self, path: str, write: bool) -> int:
+        """A host file standing in for a standard stream."""
+        flags = (os.O_WRONLY | os.O_CREAT | os.O_TRUNC) if write else os.O_RDONLY
+        return os.open(path, flags | os.O_CLOEXEC, 0o644)
+
+    def inherited(self, fd: int) -> int:
+        """A duplicate of one of this process's standard streams (so closing it is the guest's own)."""
+        return os.dup(fd)
+
+    # --- streams and files ------------------------------------------------------------------------
+    def readv(self, h, bufs) -> int:
+        if type(h) is not int:
+            return h.readv(bufs)
+        try:
+            return os.readv(h, bufs)
+        except OSError as e:
+            raise WasiError(errno_of(e)) from None
+
+    def writev(self, h, bufs) -> int:
+        if type(h) is not int:
+            return h.writev(bufs)
+        try:
+            return os.writev(h, bufs)
+        except OSError as e:
+            raise WasiError(errno_of(e)) from None
+
+    def preadv(self, h, bufs, offset: int) -> int:
+        if type(h) is not int:
+            raise WasiError(Errno.SPIPE)
+        try:
+            return os.preadv(h, bufs, offset)
+        except OSError as e:
+            raise WasiError(errno_of(e)) from None
+
+    def pwritev(self, h, bufs, offset: int) -> int:
+        if type(h) is not int:
+            raise WasiError(Errno.SPIPE)
+        try:
+            return os.pwritev(h, bufs, offset)
+        except OSError as e:
+            raise WasiError(errno_of(e)) from None
+
+    def seek(self, h, offset: int, whence: int) -> int:
+        """lseek; whence is WASI's (SET, CUR, END), which equal POSIX's 0, 1, 2."""
+        if type(h) is not int:
+            raise WasiError(Errno.SPIPE)
+        try:
+            return os.lseek(h, offset, whence)
+        except OSError as e:
+            raise WasiError(errno_of(e)) from None
+
+    def fstat(self, h) -> Stat:
+        if type(h) is not int:
+            return Stat(0, 0, Filetype.UNKNOWN, 1, 0, 0, 0, 0)
+        try:
+            return stat_of(os.fstat(h))
+        except OSError as e:
+            raise WasiError(errno_of(e)) from None
+
+    def is_tty(self, h) -> bool:
+        return type(h) is int and os.isatty(h)
+
+    def close(self, h) -> None:
+        if type(h) is int:
+            try:
+                os.close(h)
+            except OSError as e:
+                raise WasiError(errno_of(e)) from None
+
+    def ready(self, reads: list, writes: list, timeout_ns: int | None) -> tuple[list, list]:
+        """Which of the handles can be read / written without blocking, waiting up to timeout_ns."""
+        poller = select.poll()
+        events: dict[int, int] = {}
+        now_r = [h for h in reads if type(h) is not int]
+        now_w = [h for h in writes if type(h) is not int]
+        for h in reads:
+            if type(h) is int:
+                events[h] = events.get(h, 0) | select.POLLIN
+        for h in writes:
+            if type(h) is int:
+                events[h] = events.get(h, 0) | select.POLLOUT
+        for fd, ev in events.items():
+            poller.register(fd, ev)
+        if now_r or now_w:
+            timeout_ns = 0
+        ms = None if timeout_ns is None else -(-timeout_ns // 1_000_000)
+        fired = dict(poller.poll(ms))  # with nothing registered this just waits
+        ok = select.POLLIN | select.POLLOUT | select.POLLHUP | select.POLLERR
+        rd = now_r + [h for h in reads if type(h) is int and fired.get(h, 0) & (ok & ~select.POLLOUT)]
+        wr = now_w + [h for h in writes if type(h) is int and fired.get(h, 0) & (ok & ~select.POLLIN)]
+        return rd, wr
+
+    def ftruncate(self, h, size: int) -> None:
+        self._os(os.ftruncate, h, size)
+
+    def fallocate(self, h, offset: int, length: int) -> None:
+        self._os(os.posix_fallocate, h, offset, length)
+
+    def fadvise(self, h, offset: int, length: int, advice: int) -> None:
+        # WASI's advice numbering equals POSIX_FADV_* on Linux (NORMAL..NOREUSE = 0..5)
+        self._os(os.posix_fadvise, h, offset, length, advice)
+
+    def fsync(self, h) -> None:
+        self._os(os.fsync, h)
+
+    def fdatasync(self, h) -> None:
+        self._os(os.fdatasync, h)
+
+    def futimens(self, h, atim: int | None, mtim: int | None) -> None:
+        """Set times in ns; None keeps the current value."""
+        if atim is None or mtim is None:
+            st = self.fstat(h)
+            atim = st.atim if atim is None else atim
+            mtim = st.mtim if mtim is None else mtim
+        self._os(os.utime, h, ns=(atim, mtim))
+
+    def get_append(self, h) -> bool:
+        return type(h) is int and bool(self._os(fcntl.fcntl, h, fcntl.F_GETFL) & os.O_APPEND)
+
+    def set_status_flags(self, h, append: bool, nonblock: bool) -> None:
+        if type(h) is not int:
+            return
+        flags = self._os(fcntl.fcntl, h, fcntl.F_GETFL) & ~(os.O_APPEND | os.O_NONBLOCK)
+        flags |= (os.O_APPEND if append else 0) | (os.O_NONBLOCK if nonblock else 0)
+        self._os(fcntl.fcntl, h, fcntl.F_SETFL, flags)
+
+    @staticmethod
+    def _os(fn, h, *args, **kw):
+        if type(h) is not int:
+            raise WasiError(Errno.BADF)
+        try:
+            return fn(h, *args, **kw)
+        except OSError as e:
+            raise WasiError(errno_of(e)) from None
+
+    # --- clocks, sleep, randomness ------------------------------------------------------------------
+    def clock_time(self, clock: Clockid) -> int:
+        return time.clock_gettime_ns(_CLOCKS[clock])
+
+    def clock_res(self, clock: Clockid) -> int:
+        return max(1, round(time.clock_getres(_CLOCKS[clock]) * 1e9))
+
+    def sleep(self, ns: int) -> None:
+        if ns > 0:
+            time.sleep(ns / 1e9)
+
+    def random(self, n: int) -> bytes:
+        return os.urandom(n)

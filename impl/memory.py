@@ -1,0 +1,138 @@
+"""Guest linear memory: bounds-checked, zero-copy access for host calls.
+
+Every access names a guest address and a length; anything not wholly inside the memory, and any
+record pointer not aligned for its record, raises `Trap` before a byte is read or written. Handlers
+validate every output location before the side effect of the call (DESIGN §1.1), so a trap never
+leaves a half-done call behind. The view is a memoryview over wasmtime's buffer, re-derived whenever
+the memory's size changes (growth may move the base), never `Memory.read/write` (slow, and it
+silently truncates at the end of memory).
+"""
+from __future__ import annotations
+
+import ctypes
+import struct
+
+from wasmtime import _ffi as ffi
+
+from vwasm.model.wasi import IOVEC, Errno, Layout, WasiError
+
+from .errors import Trap
+
+_IOVEC = IOVEC.codec
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+
+
+class GuestMemory:
+    """The guest's memory as the host sees it during one call."""
+
+    __slots__ = ("_ctx", "_mem", "size", "view")
+
+    def __init__(self, store, memory) -> None:
+        self._ctx = store._context()
+        self._mem = ctypes.byref(memory._memory)
+        self.size = -1
+        self.view = memoryview(b"")
+        self.sync()
+
+    @classmethod
+    def over(cls, buffer: bytearray) -> "GuestMemory":
+        """A memory over a plain buffer (for unit checks that need no wasm instance)."""
+        self = cls.__new__(cls)
+        self._ctx = None
+        self._mem = None
+        self.size = len(buffer)
+        self.view = memoryview(buffer)
+        return self
+
+    def sync(self) -> None:
+        """Re-derive the view if the guest grew its memory since the last call."""
+        if self._ctx is None:
+            return
+        size = ffi.wasmtime_memory_data_size(self._ctx, self._mem)
+        if size != self.size:
+            base = ffi.wasmtime_memory_data(self._ctx, self._mem)
+            raw = (ctypes.c_ubyte * size).from_address(ctypes.addressof(base.contents)) if size else b""
+            self.view = memoryview(raw).cast("B")
+            self.size = size
+
+    # --- validation: the one place bounds and alignment are decided ----------------------------
+    def check(self, ptr: int, length: int, align: int = 1) -> None:
+        """Trap unless [ptr, ptr+length) lies in memory and ptr is aligned.
+
+        ptr and length are unsigned 32-bit values, so ptr+length never wraps here; a sum past 2^32 is
+        simply past the end of a memory that is at most 2^32 bytes.
+        """
+        if ptr + length > self.size:
+            raise Trap(f"out-of-bounds memory access: {length} bytes at {ptr:#x} (memory is {self.size} bytes)")
+        if ptr & (align - 1):
+            raise Trap(f"misaligned pointer {ptr:#x} (needs {align}-byte alignment)")
+
+    def check_record(self, layout: Layout, ptr: int) -> None:
+        self.check(ptr, layout.size, layout.align)
+
+    # --- bytes ------------------------------------------------------------------------------------
+    def slice(self, ptr: int, length: int) -> memoryview:
+        """Zero-copy view of guest bytes [ptr, ptr+length)."""
+        self.check(ptr, length)
+        return self.view[ptr:ptr + length]
+
+    def read(self, ptr: int, length: int) -> bytes:
+        return bytes(self.slice(ptr, length))
+
+    def write(self, ptr: int, data: bytes) -> None:
+        self.check(ptr, len(data))
+        self.view[ptr:ptr + len(data)] = data
+
+    def path(self, ptr: int, length: int) -> str:
+        """A path argument: UTF-8 text (EILSEQ otherwise, as wasmtime)."""
+        raw = self.read(ptr, length)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise WasiError(Errno.ILSEQ) from None
+
+    # --- records ----------------------------------------------------------------------------------
+    def load(self, layout: Layout, ptr: int) -> tuple:
+        self.check(ptr, layout.size, layout.align)
+        return layout.codec.unpack_from(self.view, ptr)
+
+    def store(self, layout: Layout, ptr: int, *values) -> None:
+        self.check(ptr, layout.size, layout.align)
+        layout.codec.pack_into(self.view, ptr, *values)
+
+    def u32(self, ptr: int) -> int:
+        self.check(ptr, 4, 4)
+        return _U32.unpack_from(self.view, ptr)[0]
+
+    def put_u32(self, ptr: int, value: int) -> None:
+        self.check(ptr, 4, 4)
+        _U32.pack_into(self.view, ptr, value)
+
+    def put_u64(self, ptr: int, value: int) -> None:
+        self.check(ptr, 8, 8)
+        _U64.pack_into(self.view, ptr, value)
+
+    def iovecs(self, ptr: int, count: int) -> list[memoryview]:
+        """The buffers an (c)iovec array names, every one validated before any is used."""
+        self.check(ptr, count * IOVEC.size, IOVEC.align)
+        view, size = self.view, self.size
+        bufs = []
+        for i in range(count):
+            buf, length = _IOVEC.unpack_from(view, ptr + 8 * i)
+            if buf + length > size:
+                raise Trap(f"out-of-bounds iovec {i}: {length} bytes at {buf:#x} (memory is {size} bytes)")
+            bufs.append(view[buf:buf + length])
+        return bufs
+
+    def strings(self, items: list[bytes], ptrs: int, buf: int) -> None:
+        """args_get/environ_get: NUL-terminated strings packed at buf, their addresses at ptrs."""
+        total = sum(len(s) + 1 for s in items)
+        self.check(ptrs, 4 * len(items), 4)
+        self.check(buf, total)
+        at = buf
+        for i, s in enumerate(items):
+            _U32.pack_into(self.view, ptrs + 4 * i, at)
+            self.view[at:at + len(s)] = s
+            self.view[at + len(s)] = 0
+            at += len(s) + 1

@@ -1,0 +1,185 @@
+"""The public API: `Config` (shaped like `wasmtime.WasiConfig`), `Sandbox` and `run`.
+
+Deny by default: a Config grants no directory, no environment, no network, and standard streams
+that read end-of-file and discard output, until the embedder says otherwise.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+import wasmtime
+
+from vwasm.model.wasi import (
+    DIR_RIGHTS, DIR_RIGHTS_READONLY, FILE_RIGHTS, FILE_RIGHTS_READONLY, Filetype, Rights,
+)
+
+from . import abi
+from .context import Context
+from .fdtable import DIR, STDERR, STDIN, STDOUT, Descriptor, FdTable
+from .host import PosixHost
+from .memory import GuestMemory
+from .streams import BytesInput, CallbackOutput
+
+TRAP_STATUS = 134  # what a shell reports for SIGABRT; wasmtime's CLI exits so on a trap too
+
+
+@dataclass(frozen=True)
+class Preopen:
+    host: str
+    guest: str
+    read_only: bool = False
+
+
+class Config:
+    """What the guest is granted. Attribute and method names follow `wasmtime.WasiConfig`."""
+
+    def __init__(self) -> None:
+        self.argv: list[str] = []
+        self.env: list[tuple[str, str]] = []
+        self.preopens: list[Preopen] = []
+        self._stdio: dict[str, tuple[str, object]] = {
+            STDIN: ("bytes", b""), STDOUT: ("discard", None), STDERR: ("discard", None)}
+
+    def inherit_argv(self) -> None:
+        self.argv = list(sys.argv)
+
+    def inherit_env(self) -> None:
+        self.env = list(os.environ.items())
+
+    def preopen_dir(self, host_path: str, guest_path: str, read_only: bool = False) -> None:
+        self.preopens.append(Preopen(os.fspath(host_path), guest_path, read_only))
+
+    def stdin_file(self, path: str) -> None:
+        self._stdio[STDIN] = ("file", os.fspath(path))
+
+    def stdin_bytes(self, data: bytes) -> None:
+        self._stdio[STDIN] = ("bytes", bytes(data))
+
+    def inherit_stdin(self) -> None:
+        self._stdio[STDIN] = ("inherit", 0)
+
+    def stdout_file(self, path: str) -> None:
+        self._stdio[STDOUT] = ("file", os.fspath(path))
+
+    def stdout_custom(self, callback: Callable[[bytes], object]) -> None:
+        self._stdio[STDOUT] = ("custom", callback)
+
+    def inherit_stdout(self) -> None:
+        self._stdio[STDOUT] = ("inherit", 1)
+
+    def stderr_file(self, path: str) -> None:
+        self._stdio[STDERR] = ("file", os.fspath(path))
+
+    def stderr_custom(self, callback: Callable[[bytes], object]) -> None:
+        self._stdio[STDERR] = ("custom", callback)
+
+    def inherit_stderr(self) -> None:
+        self._stdio[STDERR] = ("inherit", 2)
+
+
+def _stdio_handle(host: PosixHost, kind: str, how: str, what: object):
+    if how == "file":
+        return host.open_stdio(what, write=kind != STDIN)
+    if how == "inherit":
+        return host.inherited(what)
+    if how == "custom":
+        return CallbackOutput(what)
+    if how == "bytes":
+        return BytesInput(what)
+    return CallbackOutput(lambda data: None)  # discard
+
+
+_STDIO_RIGHTS = {
+    STDIN: Rights.FD_READ | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE,
+    STDOUT: Rights.FD_WRITE | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE,
+    STDERR: Rights.FD_WRITE | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE,
+}
+
+
+def descriptor_table(config: Config, host) -> FdTable:
+    """fds 0-2 the standard streams, then the preopens in order from fd 3."""
+    fds = FdTable()
+    for fd, kind in enumerate((STDIN, STDOUT, STDERR)):
+        handle = _stdio_handle(host, kind, *config._stdio[kind])
+        filetype = Filetype.CHARACTER_DEVICE if host.is_tty(handle) else Filetype.UNKNOWN
+        fds.place(fd, Descriptor(kind, handle, filetype, _STDIO_RIGHTS[kind], _STDIO_RIGHTS[kind]))
+    for fd, pre in enumerate(config.preopens, start=3):
+        handle = host.open_preopen(pre.host)
+        base, inheriting = ((DIR_RIGHTS_READONLY, DIR_RIGHTS_READONLY | FILE_RIGHTS_READONLY)
+                            if pre.read_only else (DIR_RIGHTS, DIR_RIGHTS | FILE_RIGHTS))
+        fds.place(fd, Descriptor(DIR, handle, Filetype.DIRECTORY, base, inheriting, preopen=pre.guest))
+    return fds
+
+
+class Sandbox:
+    """One instance of a module, linked to vwasm's WASI and nothing else."""
+
+    def __init__(self, module, config: Config, *, engine: wasmtime.Engine | None = None, host=None) -> None:
+        if isinstance(module, wasmtime.Module):
+            self.engine = module.engine if hasattr(module, "engine") else (engine or wasmtime.Engine())
+        else:
+            self.engine = engine or wasmtime.Engine()
+            module = (wasmtime.Module(self.engine, module) if isinstance(module, (bytes, bytearray))
+                      else wasmtime.Module.from_file(self.engine, os.fspath(module)))
+        self.module = module
+        self.host = host or PosixHost()
+        self.store = wasmtime.Store(self.engine)
+        fds = descriptor_table(config, self.host)
+        self.cx = Context(self.host, fds, [a.encode() for a in config.argv],
+                          [f"{k}={v}".encode() for k, v in config.env])
+        self.linker = wasmtime.Linker(self.engine)
+        self._registration = abi.link(self.linker, self.cx)
+        self.instance = self.linker.instantiate(self.store, module)
+        memory = self.instance.exports(self.store).get("memory")
+        if isinstance(memory, wasmtime.Memory):
+            self.cx.mem = GuestMemory(self.store, memory)
+        self.trap_message: str | None = None
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.cx.exit_code
+
+    def call(self, name: str, *args):
+        """Call an export; a trap or proc_exit propagates as wasmtime's exception."""
+        return self.instance.exports(self.store)[name](self.store, *args)
+
+    def run(self, entry: str = "_start") -> int:
+        """Run the command: its exit status (0 when `_start` returns; 134 on a trap)."""
+        try:
+            self.call(entry)
+            return 0
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as trap:
+            if self.cx.exit_code is not None:
+                return self.cx.exit_code
+            self.trap_message = _first_line(str(trap))
+            return TRAP_STATUS
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Release every host handle the guest still holds."""
+        for fd, desc in self.cx.fds.items():
+            self.cx.fds.remove(fd)
+            try:
+                self.host.close(desc.handle)
+            except Exception:
+                pass
+
+
+def _first_line(message: str) -> str:
+    for line in message.splitlines():
+        if line.strip() and not line.lower().startswith("error while executing"):
+            return line.strip()
+    return message.strip() or "trap"
+
+
+def run(module, config: Config) -> int:
+    """Run a WASI command in a sandbox granting exactly `config`; returns its exit status."""
+    box = Sandbox(module, config)
+    status = box.run()
+    if box.trap_message is not None:
+        print(f"vwasm: trap: {box.trap_message}", file=sys.stderr)
+    return status

@@ -1,0 +1,1 @@
+"""vwasm.model: the specification of the sandbox (pure Python, no I/O, no wasmtime)."""
