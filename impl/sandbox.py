@@ -154,7 +154,7 @@ class Sandbox:
         except (wasmtime.Trap, wasmtime.WasmtimeError) as trap:
             if self.cx.exit_code is not None:
                 return self.cx.exit_code
-            self.trap_message = _first_line(str(trap))
+            self.trap_message = trap_reason(str(trap))
             return TRAP_STATUS
         finally:
             self.close()
@@ -169,11 +169,11 @@ class Sandbox:
                 pass
 
 
-def _first_line(message: str) -> str:
-    for line in message.splitlines():
-        if line.strip() and not line.lower().startswith("error while executing"):
-            return line.strip()
-    return message.strip() or "trap"
+def trap_reason(text: str) -> str:
+    """The one line that says why a trap happened (wasmtime puts it after the backtrace)."""
+    _, _, cause = text.rpartition("Caused by:")
+    lines = [line.strip() for line in cause.splitlines() if line.strip()]
+    return lines[0] if lines else "trap"
 
 
 def run(module, config: Config) -> int:

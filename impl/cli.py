@@ -1,0 +1,113 @@
+"""`vwasm run ...`: wasmtime-compatible command line.
+
+Every failure the user can cause (a bad flag, a missing file or directory, an invalid module) is one
+line on stderr and a status: 2 for usage, 1 for the rest; never a traceback. The guest's own status
+passes through; a trap is 134 with `vwasm: trap: ...`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import wasmtime
+
+from . import __version__
+from .sandbox import Config, Sandbox
+
+USAGE_STATUS = 2
+FAILURE_STATUS = 1
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse would print the whole usage; one line is enough
+        raise UsageError(message)
+
+
+def _parser() -> _Parser:
+    top = _Parser(prog="vwasm", description="Run WebAssembly (WASI preview1) in a checked sandbox.")
+    top.add_argument("--version", action="version", version=f"vwasm {__version__}")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    run = sub.add_parser("run", help="run a WASI command module",
+                         description="Run FILE.wasm with only the capabilities granted here.")
+    run.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]",
+                     help="grant a host directory (at GUEST in the guest; default: HOST)")
+    run.add_argument("--dir-ro", action="append", default=[], metavar="HOST[::GUEST]",
+                     help="grant a host directory read-only: nothing beneath it can be changed")
+    run.add_argument("--env", action="append", default=[], metavar="K=V | K",
+                     help="set a guest environment variable (K alone: copy it from this process)")
+    run.add_argument("--inherit-env", action="store_true", help="copy this process's whole environment")
+    run.add_argument("file", metavar="FILE.wasm")
+    run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
+    return top
+
+
+def _preopen(spec: str) -> tuple[str, str]:
+    host, sep, guest = spec.partition("::")
+    if not host or (sep and not guest):
+        raise UsageError(f"bad directory {spec!r}: expected HOST or HOST::GUEST")
+    if not os.path.isdir(host):
+        raise FileNotFoundError(f"--dir {spec}: no such host directory: {host}")
+    return host, guest if sep else host
+
+
+def config_from(ns: argparse.Namespace) -> Config:
+    config = Config()
+    config.argv = [ns.file, *ns.args]
+    env = dict(os.environ) if ns.inherit_env else {}
+    for item in ns.env:
+        key, sep, value = item.partition("=")
+        if not key:
+            raise UsageError(f"bad --env {item!r}: expected K=V or K")
+        if sep:
+            env[key] = value
+        elif key in os.environ:
+            env[key] = os.environ[key]
+    config.env = list(env.items())
+    for spec in ns.dir:
+        config.preopen_dir(*_preopen(spec))
+    for spec in ns.dir_ro:
+        config.preopen_dir(*_preopen(spec), read_only=True)
+    config.inherit_stdin()
+    config.inherit_stdout()
+    config.inherit_stderr()
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        ns = _parser().parse_args(argv)
+        if ns.command != "run":
+            raise UsageError("expected a command: vwasm run [OPTIONS] FILE.wasm [ARGS...] (see vwasm run --help)")
+        config = config_from(ns)
+        try:
+            with open(ns.file, "rb") as f:
+                wasm = f.read()
+        except OSError as e:
+            raise FileNotFoundError(f"cannot read {ns.file}: {e.strerror}") from None
+        try:
+            box = Sandbox(wasm, config)
+        except wasmtime.WasmtimeError as e:
+            raise ValueError(f"invalid module {ns.file}: {str(e).strip().splitlines()[0]}") from None
+        sys.stdout.flush()
+        status = box.run()
+        if box.trap_message is not None:
+            print(f"vwasm: trap: {box.trap_message}", file=sys.stderr)
+        return status
+    except UsageError as e:
+        print(f"vwasm: error: {e}", file=sys.stderr)
+        return USAGE_STATUS
+    except (OSError, ValueError) as e:
+        print(f"vwasm: error: {e}", file=sys.stderr)
+        return FAILURE_STATUS
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
