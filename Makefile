@@ -19,7 +19,7 @@ $(VENV)/.bootstrapped: pyproject.toml
 
 # Guest programs: examples/*.c and tests/programs/*.c -> build/wasm/*.wasm, cached by source hash.
 guests: bootstrap
-	$(PY) scripts/build_guests.py --out $(BUILD)/wasm examples tests/programs
+	$(PY) scripts/build_guests.py --out $(BUILD)/wasm examples tests/programs bench/programs
 
 wheel: bootstrap
 	$(PY) -m build --wheel --no-isolation --outdir dist . > $(BUILD)/wheel.log 2>&1 || { cat $(BUILD)/wheel.log; exit 1; }

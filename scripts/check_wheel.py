@@ -1,0 +1,14 @@
+"""The built wheel installs only the `vwasm` package (never top-level model/impl/proofs)."""
+import sys
+import zipfile
+from pathlib import Path
+
+wheels = sorted(Path(sys.argv[1]).glob("verified_wasm_runtime-*.whl"))
+if not wheels:
+    sys.exit("check_wheel: no wheel in " + sys.argv[1])
+names = zipfile.ZipFile(wheels[-1]).namelist()
+tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
+needed = {"vwasm/__init__.py", "vwasm/model/wasi.py", "vwasm/syscalls/fd.py", "vwasm/cli.py"}
+if tops != {"vwasm"} or not needed <= set(names):
+    sys.exit(f"check_wheel: {wheels[-1].name} has top-level {sorted(tops)}; missing {sorted(needed - set(names))}")
+print(f"wheel ok: {wheels[-1].name} ({len(names)} files, only the vwasm package)")
