@@ -84,7 +84,11 @@ static inline int preopen_fd(const char *name) {
 /* Raw path_open relative to dirfd. */
 static inline int raw_open(int dirfd, const char *path, int lookup, int oflags, int fdflags, int *out) {
     __wasi_fd_t fd = (__wasi_fd_t)-1;
-    int e = __wasi_path_open(dirfd, lookup, path, oflags, RIGHTS_ALL, RIGHTS_ALL, fdflags, &fd);
+    __wasi_rights_t base = RIGHTS_ALL;
+    /* asking for write rights on a directory is EISDIR: drop them when a directory is wanted */
+    if (oflags & __WASI_OFLAGS_DIRECTORY)
+        base &= ~(__wasi_rights_t)(__WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_ALLOCATE | __WASI_RIGHTS_FD_FILESTAT_SET_SIZE);
+    int e = __wasi_path_open(dirfd, lookup, path, oflags, base, RIGHTS_ALL, fdflags, &fd);
     *out = e == 0 ? (int)fd : -1;
     return e;
 }
@@ -121,10 +125,12 @@ static inline int put_file(int dirfd, const char *path, const char *contents) {
     return e ? e : e2;
 }
 
-/* Read the whole file at `path` under dirfd into buf (NUL terminated). */
+/* Read the whole file at `path` under dirfd into buf (NUL terminated); follows symlinks, asks only
+ * for read rights. */
 static inline int get_file(int dirfd, const char *path, char *buf, size_t cap) {
-    int fd;
-    int e = raw_open(dirfd, path, 0, 0, 0, &fd);
+    __wasi_fd_t fd;
+    int e = __wasi_path_open(dirfd, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, path, 0,
+                             __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_SEEK | __WASI_RIGHTS_FD_TELL, 0, 0, &fd);
     if (e) return e;
     size_t total = 0, n = 0;
     while (total + 1 < cap) {
