@@ -19,6 +19,8 @@ from typing import NamedTuple
 
 from vwasm.model.wasi import Clockid, Errno, Filetype, WasiError
 
+from .resolve import Open
+
 
 class Stat(NamedTuple):
     """filestat as the handlers need it (times in ns)."""
@@ -78,6 +80,43 @@ def filetype_of(mode: int) -> Filetype:
 def stat_of(st: os.stat_result) -> Stat:
     return Stat(st.st_dev, st.st_ino, filetype_of(st.st_mode), st.st_nlink, st.st_size,
                 st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns)
+
+
+_OPEN_FLAGS = (
+    (Open.CREATE, os.O_CREAT), (Open.EXCL, os.O_EXCL), (Open.TRUNC, os.O_TRUNC),
+    (Open.DIRECTORY, os.O_DIRECTORY), (Open.APPEND, os.O_APPEND), (Open.NONBLOCK, os.O_NONBLOCK),
+    (Open.DSYNC, os.O_DSYNC), (Open.SYNC, os.O_SYNC), (Open.RSYNC, os.O_RSYNC),
+)
+
+
+def _component(name: str) -> str:
+    """A single path component, as resolve.py hands them over; anything else never reaches the OS."""
+    if type(name) is not str or name in ("", "..") or "/" in name:
+        raise WasiError(Errno.PERM)
+    if "\0" in name:
+        raise WasiError(Errno.INVAL)
+    return name
+
+
+def _fd(h) -> int:
+    """The OS fd of a directory handle (a stream is no directory)."""
+    if type(h) is not int:
+        raise WasiError(Errno.NOTDIR)
+    return h
+
+
+def _dirent_type(e: os.DirEntry) -> Filetype:
+    """A directory entry's type from d_type (one lstat only for the rare kinds d_type leaves open)."""
+    try:
+        if e.is_symlink():
+            return Filetype.SYMBOLIC_LINK
+        if e.is_dir(follow_symlinks=False):
+            return Filetype.DIRECTORY
+        if e.is_file(follow_symlinks=False):
+            return Filetype.REGULAR_FILE
+        return filetype_of(e.stat(follow_symlinks=False).st_mode)
+    except OSError:  # vanished meanwhile
+        return Filetype.UNKNOWN
 
 
 _CLOCKS = {
@@ -231,6 +270,79 @@ class PosixHost:
             raise WasiError(Errno.BADF)
         try:
             return fn(h, *args, **kw)
+        except OSError as e:
+            raise WasiError(errno_of(e)) from None
+
+    # --- paths: one component relative to an open directory, never following a final symlink -------
+    # Every name here is ONE component produced by `vwasm.resolve` (never empty, never `..`, no `/`);
+    # `_component` re-checks that, so even a buggy caller cannot make the kernel walk a path.
+    # O_NOFOLLOW is always on: the kernel never expands a symlink for us; resolve.py does, by hand.
+    def openat(self, dirh, name: str, flags: int = Open.READ, mode: int = 0o666) -> int:
+        """openat(dirh, name, O_NOFOLLOW | O_CLOEXEC | flags): a new OS fd."""
+        osflags = os.O_NOFOLLOW | os.O_CLOEXEC
+        for bit, osbit in _OPEN_FLAGS:
+            if flags & bit:
+                osflags |= osbit
+        if flags & Open.PATH:
+            osflags |= os.O_PATH
+        elif flags & Open.WRITE:
+            osflags |= os.O_RDWR if flags & Open.READ else os.O_WRONLY
+        return self._at(os.open, _component(name), osflags, mode, dir_fd=_fd(dirh))
+
+    def readlinkat(self, dirh, name: str) -> str:
+        """The text of the symlink `name` (EINVAL if it is not a symlink)."""
+        return self._at(os.readlink, _component(name), dir_fd=_fd(dirh))
+
+    def fstatat(self, dirh, name: str) -> Stat:
+        """lstat of `name` in dirh (a symlink is reported as itself)."""
+        return stat_of(self._at(os.stat, _component(name), dir_fd=_fd(dirh), follow_symlinks=False))
+
+    def mkdirat(self, dirh, name: str, mode: int = 0o777) -> None:
+        self._at(os.mkdir, _component(name), mode, dir_fd=_fd(dirh))
+
+    def unlinkat(self, dirh, name: str, rmdir: bool = False) -> None:
+        """unlinkat(dirh, name, AT_REMOVEDIR if rmdir)."""
+        self._at(os.rmdir if rmdir else os.unlink, _component(name), dir_fd=_fd(dirh))
+
+    def renameat(self, odirh, oname: str, ndirh, nname: str) -> None:
+        self._at(os.rename, _component(oname), _component(nname), src_dir_fd=_fd(odirh), dst_dir_fd=_fd(ndirh))
+
+    def linkat(self, odirh, oname: str, ndirh, nname: str) -> None:
+        """A hard link to `oname` itself (a symlink is linked, not followed)."""
+        self._at(os.link, _component(oname), _component(nname), src_dir_fd=_fd(odirh), dst_dir_fd=_fd(ndirh),
+                 follow_symlinks=False)
+
+    def symlinkat(self, target: str, dirh, name: str) -> None:
+        """A new symlink `name` in dirh with text `target` (the text is never interpreted here)."""
+        self._at(os.symlink, target, _component(name), dir_fd=_fd(dirh))
+
+    def utimensat(self, dirh, name: str, atim: int | None, mtim: int | None) -> None:
+        """Set times in ns of `name` itself (never following it); None keeps the current value."""
+        name = _component(name)
+        if atim is None or mtim is None:
+            st = self.fstatat(dirh, name)
+            atim = st.atim if atim is None else atim
+            mtim = st.mtim if mtim is None else mtim
+        self._at(os.utime, name, ns=(atim, mtim), dir_fd=_fd(dirh), follow_symlinks=False)
+
+    def listdir(self, h) -> list[tuple[str, Filetype, int]]:
+        """Every entry of the open directory h (not `.`/`..`): (name, filetype, inode number).
+
+        os.scandir works on a duplicate of the fd and rewinds it, so each call lists afresh.
+        """
+        out = []
+        try:
+            with os.scandir(_fd(h)) as it:
+                for e in it:
+                    out.append((e.name, _dirent_type(e), e.inode()))
+        except OSError as e:
+            raise WasiError(errno_of(e)) from None
+        return out
+
+    @staticmethod
+    def _at(fn, *args, **kw):
+        try:
+            return fn(*args, **kw)
         except OSError as e:
             raise WasiError(errno_of(e)) from None
 

@@ -1,0 +1,213 @@
+"""Manual path resolution, one component at a time, holding directories open, to enforce sandboxing.
+
+After cap-std's `manually/open.rs`. A path given by the guest is never handed to the OS whole: each
+component is looked up with `Host.openat(parent, name, DIRECTORY | PATH)` relative to the directory
+handle reached so far (the host always adds O_NOFOLLOW and O_CLOEXEC), and the handles of the
+directories entered are kept on a stack. `..` pops that stack -- it never asks the OS for `..` -- so
+the walk can only go back to a directory it came through, and at the start directory `..` is the
+escape. A symlink met on the way (the kernel refuses it under O_NOFOLLOW with ELOOP or ENOTDIR) is
+read with `readlinkat` and its text walked here, from the directory holding the link. Because every
+step is relative to an open handle and nothing is checked before it is used, a concurrent rename or
+symlink swap can change *which* entry inside the sandbox a path names, never make it leave.
+
+Rules (DESIGN §1.2 and §5; the abstract version is `vwasm.model.paths`):
+- an absolute path, an absolute symlink text, and `..` above the start at any point are escapes:
+  `escape()`, the one place that builds that error (ERRNO_PERM, as wasmtime);
+- at most SYMLINK_BUDGET (40) symlink expansions per resolution, then ELOOP;
+- a trailing slash requires a directory and always follows a final symlink; otherwise a final
+  symlink is followed only when asked, and the final step is done with O_NOFOLLOW all the same;
+- the empty path is ENOENT, a NUL byte EINVAL, PATH_MAX bytes or more ENAMETOOLONG.
+
+Everything goes through the Host protocol (openat / readlinkat / close): this module does no I/O of
+its own, so it runs unchanged over PosixHost and ModelHost.
+"""
+from __future__ import annotations
+
+import enum
+
+from vwasm.model.wasi import SYMLINK_BUDGET, Errno, WasiError
+
+PATH_MAX = 4096  # bytes in a whole path, terminating NUL included (Linux's)
+
+
+class Open(enum.IntFlag):
+    """What `Host.openat` is asked for (a host-neutral open(2) flag set; O_NOFOLLOW is implied)."""
+
+    READ = 1 << 0
+    WRITE = 1 << 1
+    CREATE = 1 << 2
+    EXCL = 1 << 3
+    TRUNC = 1 << 4
+    DIRECTORY = 1 << 5
+    APPEND = 1 << 6
+    NONBLOCK = 1 << 7
+    DSYNC = 1 << 8
+    SYNC = 1 << 9
+    RSYNC = 1 << 10
+    PATH = 1 << 11  # a handle only to walk from (O_PATH): no reading, no writing
+
+
+def escape() -> WasiError:
+    """The one escape outcome: the path would leave the directory it is resolved from."""
+    return WasiError(Errno.PERM)
+
+
+def check_path(path: str) -> None:
+    """Rules on the whole path, before any lookup."""
+    # POSIX: the empty path names nothing.
+    if path == "":
+        raise WasiError(Errno.NOENT)
+    # A NUL byte cannot reach the OS (wasmtime on Unix: EINVAL).
+    if "\0" in path:
+        raise WasiError(Errno.INVAL)
+    # The OS limits a whole path to PATH_MAX bytes.
+    if len(path.encode("utf-8", "surrogateescape")) >= PATH_MAX:
+        raise WasiError(Errno.NAMETOOLONG)
+
+
+def split(path: str) -> tuple[list[str], bool]:
+    """The components of `path` in order ("/" first when absolute; empty ones dropped) and whether
+    it ends in a slash."""
+    parts = [c for c in path.split("/") if c]
+    if path.startswith("/"):
+        parts.insert(0, "/")
+    return parts, path.endswith("/") and bool(path.strip("/"))
+
+
+_SYMLINK_SIGNS = (Errno.LOOP, Errno.NOTDIR)  # what openat(..., O_NOFOLLOW) answers for a symlink
+
+
+class Resolver:
+    """The state of one resolution. Use as a context manager: the directories it holds are closed
+    on exit (the start directory is the caller's and is never closed)."""
+
+    __slots__ = ("host", "start", "stack", "todo", "follow", "dir_required", "trailing_slash",
+                 "expansions")
+
+    def __init__(self, host, start, path: str, follow: bool) -> None:
+        check_path(path)
+        parts, slash = split(path)
+        self.host = host
+        self.start = start  # the directory the path is relative to (borrowed)
+        self.stack: list = []  # handles of the directories entered below `start`, innermost last
+        self.todo = parts[::-1]  # the worklist of components still to walk, next one LAST
+        self.follow = follow  # expand a symlink in the final position?
+        self.dir_required = slash  # the final component must be a directory
+        self.trailing_slash = slash  # the path as given ended in a slash
+        self.expansions = 0  # symlinks expanded so far (budget: SYMLINK_BUDGET)
+
+    def __enter__(self) -> Resolver:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        while self.stack:
+            self.host.close(self.stack.pop())
+
+    @property
+    def base(self):
+        """The directory the next component is looked up in."""
+        return self.stack[-1] if self.stack else self.start
+
+    # --- one method per component kind ------------------------------------------------------------
+    def root(self) -> None:
+        """`/` (an absolute path or symlink text): it would leave the start directory."""
+        raise escape()
+
+    def cur_dir(self) -> None:
+        """`.`: stay where we are."""
+
+    def parent_dir(self) -> None:
+        """`..`: back to the directory we came from -- never above the start, whatever follows.
+
+        Holding the parents open is what makes this right under concurrent moves: we return to the
+        handle we came through, not to whatever `..` names now."""
+        # With nothing held below the start, `..` would leave it.
+        if not self.stack:
+            raise escape()
+        self.host.close(self.stack.pop())
+
+    def normal(self, name: str) -> None:
+        """A name in the middle of the path: enter it if it is a directory, expand it if a symlink."""
+        try:
+            handle = self.host.openat(self.base, name, Open.PATH | Open.DIRECTORY)
+        except WasiError as e:
+            if e.errno not in _SYMLINK_SIGNS or not self.expand_if_symlink(name):
+                raise
+            return
+        self.stack.append(handle)
+
+    def symlink(self, target: str) -> None:
+        """Expand a symlink's text: its components are walked next, from the directory holding it."""
+        # Bounded work: at most SYMLINK_BUDGET expansions per resolution.
+        if self.expansions >= SYMLINK_BUDGET:
+            raise WasiError(Errno.LOOP)
+        self.expansions += 1
+        # An empty link text names nothing.
+        if target == "":
+            raise WasiError(Errno.NOENT)
+        parts, slash = split(target)
+        # A trailing slash in the text of a *final* link asks for a directory, like one in the path.
+        if slash and not self.todo:
+            self.dir_required = True
+        self.todo.extend(reversed(parts))
+
+    def expand_if_symlink(self, name: str) -> bool:
+        """If `name` in the current directory is a symlink, expand it (True); otherwise False."""
+        try:
+            target = self.host.readlinkat(self.base, name)
+        except WasiError:
+            return False
+        self.symlink(target)
+        return True
+
+    # --- the walk ---------------------------------------------------------------------------------
+    def walk(self) -> str:
+        """Walk every component but the final one; return the final name (`.` when the path ends in
+        `.` or `..`: it then names the current directory itself)."""
+        while self.todo:
+            c = self.todo.pop()
+            if c == "/":
+                self.root()
+            elif c == ".":
+                self.cur_dir()
+            elif c == "..":
+                self.parent_dir()
+            elif not self.todo:
+                return c
+            else:
+                self.normal(c)
+        return "."
+
+    def locate(self) -> str:
+        """The final entry's name in `self.base`, a final symlink followed when asked (or when a
+        slash requires a directory). The entry itself is not touched: the caller acts on
+        (`self.base`, name) with an *at() call that never follows it."""
+        while True:
+            name = self.walk()
+            if name == "." or not (self.follow or self.dir_required) or not self.expand_if_symlink(name):
+                return name
+
+    def open(self, flags: int, mode: int = 0o666):
+        """Open the final component with `flags` (never following it in the kernel); a final symlink
+        is expanded here when following was asked or a slash requires a directory."""
+        while True:
+            name = self.walk()
+            # Creating with a trailing slash is refused before any lookup (Linux, and wasmtime).
+            if self.dir_required and flags & Open.CREATE:
+                raise WasiError(Errno.ISDIR)
+            want = flags | Open.DIRECTORY if self.dir_required else flags
+            try:
+                return self.host.openat(self.base, name, want, mode)
+            except WasiError as e:
+                if (name == "." or e.errno not in _SYMLINK_SIGNS or not (self.follow or self.dir_required)
+                        or not self.expand_if_symlink(name)):
+                    raise
+
+
+def open_at(host, start, path: str, flags: int, follow: bool, mode: int = 0o666):
+    """A new handle for `path` beneath directory `start` (see `Resolver.open`)."""
+    with Resolver(host, start, path, follow) as r:
+        return r.open(flags, mode)

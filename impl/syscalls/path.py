@@ -1,0 +1,257 @@
+"""path_* calls and fd_readdir: everything that names an entry beneath a directory descriptor.
+
+Each handler: spec section, what it may modify, the right(s) it needs. Paths are resolved by
+`vwasm.resolve` (one component at a time over the Host, never leaving the directory: ERRNO_PERM),
+and the final step is an *at() call on (directory handle, one name) that never follows a symlink.
+Every guest location a handler writes is validated before the side effect.
+
+Descriptor kinds as wasmtime: a path call on anything but a directory is EBADF (path_open on a
+file: ENOTDIR); the kind is checked before the rights.
+"""
+from vwasm.model.wasi import (
+    DIR_RIGHTS, DIRENT, FILE_RIGHTS, FILESTAT, Clockid, Errno, Fdflags, Filetype,
+    Lookupflags, Oflags, Rights, WasiError,
+)
+
+from ..fdtable import DIR, FILE, Descriptor
+from ..resolve import Open, Resolver, open_at
+from .fd import new_times
+
+_DIRS = (DIR,)
+_OFLAGS_ALL = Oflags.CREAT | Oflags.DIRECTORY | Oflags.EXCL | Oflags.TRUNC
+_FDFLAGS_ALL = Fdflags.APPEND | Fdflags.DSYNC | Fdflags.NONBLOCK | Fdflags.RSYNC | Fdflags.SYNC
+_DIRENT = DIRENT.codec
+
+
+def _dir(cx, fd: int, rights: int) -> Descriptor:
+    """The directory a path call works in (EBADF for any other kind, as wasmtime), with `rights`."""
+    return cx.fds.get_kind(fd, _DIRS, rights)
+
+
+def _follow(lookupflags: int) -> bool:
+    return bool(lookupflags & Lookupflags.SYMLINK_FOLLOW)
+
+
+# --- opening ------------------------------------------------------------------------------------
+def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: int,
+              rights_base: int, rights_inheriting: int, fdflags: int, fd_out: int) -> int:
+    """preview1 path_open. modifies: the table (a new descriptor); with CREAT a new file, with
+    TRUNC the file's contents. rights: PATH_OPEN on fd, plus PATH_CREATE_FILE for CREAT and
+    PATH_FILESTAT_SET_SIZE for TRUNC. The new descriptor's rights are those asked, cut to fd's
+    inheriting rights (they never grow)."""
+    path = cx.mem.path(path_ptr, path_len)
+    parent = cx.fds.get(fd)
+    # Only a directory has entries to open (a file: ENOTDIR, a stream or socket: EBADF, as wasmtime).
+    if parent.kind != DIR:
+        raise WasiError(Errno.NOTDIR if parent.kind == FILE else Errno.BADF)
+    need = Rights.PATH_OPEN
+    if oflags & Oflags.CREAT:
+        need |= Rights.PATH_CREATE_FILE
+    if oflags & Oflags.TRUNC:
+        need |= Rights.PATH_FILESTAT_SET_SIZE
+    if need & ~parent.rights_base:
+        raise WasiError(Errno.NOTCAPABLE)
+    # Flags the witx does not define are invalid.
+    if oflags & ~_OFLAGS_ALL or fdflags & ~_FDFLAGS_ALL or dirflags & ~Lookupflags.SYMLINK_FOLLOW:
+        raise WasiError(Errno.INVAL)
+    # A directory can be neither created, exclusively created nor truncated by path_open (wasmtime).
+    if oflags & Oflags.DIRECTORY and oflags & (Oflags.CREAT | Oflags.EXCL | Oflags.TRUNC):
+        raise WasiError(Errno.INVAL)
+    base = rights_base & parent.rights_inheriting
+    inheriting = rights_inheriting & parent.rights_inheriting
+    # The OS access mode follows the rights, as wasmtime: write only with FD_WRITE, read otherwise.
+    write = bool(base & Rights.FD_WRITE)
+    flags = Open.WRITE if write else 0
+    if base & Rights.FD_READ or not write:
+        flags |= Open.READ
+    for bit, open_bit in _OPEN_BITS:
+        if oflags & bit:
+            flags |= open_bit
+    for bit, open_bit in _FDFLAG_BITS:
+        if fdflags & bit:
+            flags |= open_bit
+    cx.mem.check(fd_out, 4, 4)
+    handle = open_at(cx.host, parent.handle, path, flags, _follow(dirflags))
+    try:
+        st = cx.host.fstat(handle)
+        if st.filetype == Filetype.DIRECTORY:
+            desc = Descriptor(DIR, handle, Filetype.DIRECTORY, base & (DIR_RIGHTS | FILE_RIGHTS),
+                              inheriting & (DIR_RIGHTS | FILE_RIGHTS))
+        else:
+            desc = Descriptor(FILE, handle, st.filetype, base & FILE_RIGHTS, inheriting & FILE_RIGHTS,
+                              fdflags & (Fdflags.APPEND | Fdflags.NONBLOCK | Fdflags.DSYNC
+                                         | Fdflags.RSYNC | Fdflags.SYNC))
+        new = cx.fds.add(desc)
+    except BaseException:
+        cx.host.close(handle)
+        raise
+    cx.mem.put_u32(fd_out, new)
+    return Errno.SUCCESS
+
+
+_OPEN_BITS = ((Oflags.CREAT, Open.CREATE), (Oflags.EXCL, Open.EXCL), (Oflags.TRUNC, Open.TRUNC),
+              (Oflags.DIRECTORY, Open.DIRECTORY))
+_FDFLAG_BITS = ((Fdflags.APPEND, Open.APPEND), (Fdflags.NONBLOCK, Open.NONBLOCK),
+                (Fdflags.DSYNC, Open.DSYNC), (Fdflags.SYNC, Open.SYNC), (Fdflags.RSYNC, Open.RSYNC))
+
+
+# --- listing ------------------------------------------------------------------------------------
+def _listing(cx, desc: Descriptor) -> list[bytes]:
+    """The directory's entries as encoded dirents (header + name), cookies as wasmtime: `.` has
+    d_next 1, `..` 2, then the entries in the OS's order from 3."""
+    ino = cx.host.fstat(desc.handle).ino
+    out = [_DIRENT.pack(1, ino, 1, Filetype.DIRECTORY) + b".",
+           _DIRENT.pack(2, ino, 2, Filetype.DIRECTORY) + b".."]
+    for d_next, (name, filetype, d_ino) in enumerate(cx.host.listdir(desc.handle), start=3):
+        raw = name.encode("utf-8", "surrogateescape")
+        out.append(_DIRENT.pack(d_next, d_ino, len(raw), filetype) + raw)
+    return out
+
+
+def fd_readdir(cx, fd: int, buf: int, buf_len: int, cookie: int, bufused_ptr: int) -> int:
+    """preview1 fd_readdir. modifies: the buffer; the descriptor's cached listing. right: FD_READDIR.
+
+    Entries from `cookie` on are packed into the buffer; the last one is cut short when it does
+    not fit and the buffer is then reported full (wasmtime's algorithm), so the guest reads again
+    from that entry's cookie. The listing is read once per pass (cookie 0 reads it afresh) and
+    kept on the descriptor, so paging through a large directory is linear."""
+    desc = _dir(cx, fd, Rights.FD_READDIR)
+    cx.mem.check(buf, buf_len)
+    cx.mem.check(bufused_ptr, 4, 4)
+    if cookie == 0 or desc.dir_state is None:
+        desc.dir_state = _listing(cx, desc)
+    entries = desc.dir_state
+    parts = []
+    room = buf_len
+    i = cookie
+    while room and i < len(entries):
+        entry = entries[i]
+        if len(entry) > room:
+            entry = entry[:room]
+        parts.append(entry)
+        room -= len(entry)
+        i += 1
+    cx.mem.write(buf, b"".join(parts))
+    cx.mem.put_u32(bufused_ptr, buf_len - room)
+    return Errno.SUCCESS
+
+
+# --- directories, files, links ------------------------------------------------------------------
+def path_create_directory(cx, fd: int, path_ptr: int, path_len: int) -> int:
+    """preview1 path_create_directory. modifies: a new directory. right: PATH_CREATE_DIRECTORY."""
+    desc = _dir(cx, fd, Rights.PATH_CREATE_DIRECTORY)
+    path = cx.mem.path(path_ptr, path_len)
+    with Resolver(cx.host, desc.handle, path, follow=False) as r:
+        cx.host.mkdirat(r.base, r.locate())
+    return Errno.SUCCESS
+
+
+def path_remove_directory(cx, fd: int, path_ptr: int, path_len: int) -> int:
+    """preview1 path_remove_directory. modifies: removes an empty directory. right: PATH_REMOVE_DIRECTORY."""
+    desc = _dir(cx, fd, Rights.PATH_REMOVE_DIRECTORY)
+    path = cx.mem.path(path_ptr, path_len)
+    with Resolver(cx.host, desc.handle, path, follow=False) as r:
+        name = r.locate()
+        cx.host.unlinkat(r.base, name, rmdir=True)
+    return Errno.SUCCESS
+
+
+def path_unlink_file(cx, fd: int, path_ptr: int, path_len: int) -> int:
+    """preview1 path_unlink_file. modifies: removes a non-directory entry. right: PATH_UNLINK_FILE."""
+    desc = _dir(cx, fd, Rights.PATH_UNLINK_FILE)
+    path = cx.mem.path(path_ptr, path_len)
+    with Resolver(cx.host, desc.handle, path, follow=False) as r:
+        name = r.locate()
+        # A trailing slash asks for a directory, which unlink never removes.
+        if r.dir_required:
+            st = cx.host.fstatat(r.base, name)
+            raise WasiError(Errno.ISDIR if st.filetype == Filetype.DIRECTORY else Errno.NOTDIR)
+        cx.host.unlinkat(r.base, name)
+    return Errno.SUCCESS
+
+
+def path_rename(cx, fd: int, old_ptr: int, old_len: int, new_fd: int, new_ptr: int, new_len: int) -> int:
+    """preview1 path_rename. modifies: moves an entry (replacing a compatible target).
+    rights: PATH_RENAME_SOURCE on fd, PATH_RENAME_TARGET on new_fd."""
+    src = _dir(cx, fd, Rights.PATH_RENAME_SOURCE)
+    dst = _dir(cx, new_fd, Rights.PATH_RENAME_TARGET)
+    old = cx.mem.path(old_ptr, old_len)
+    new = cx.mem.path(new_ptr, new_len)
+    with Resolver(cx.host, src.handle, old, follow=False) as a, \
+            Resolver(cx.host, dst.handle, new, follow=False) as b:
+        cx.host.renameat(a.base, a.locate(), b.base, b.locate())
+    return Errno.SUCCESS
+
+
+def path_link(cx, old_fd: int, old_flags: int, old_ptr: int, old_len: int,
+              new_fd: int, new_ptr: int, new_len: int) -> int:
+    """preview1 path_link. modifies: a new name for an existing file.
+    rights: PATH_LINK_SOURCE on old_fd, PATH_LINK_TARGET on new_fd."""
+    src = _dir(cx, old_fd, Rights.PATH_LINK_SOURCE)
+    dst = _dir(cx, new_fd, Rights.PATH_LINK_TARGET)
+    old = cx.mem.path(old_ptr, old_len)
+    new = cx.mem.path(new_ptr, new_len)
+    with Resolver(cx.host, src.handle, old, follow=_follow(old_flags)) as a, \
+            Resolver(cx.host, dst.handle, new, follow=False) as b:
+        cx.host.linkat(a.base, a.locate(), b.base, b.locate())
+    return Errno.SUCCESS
+
+
+def path_symlink(cx, old_ptr: int, old_len: int, fd: int, new_ptr: int, new_len: int) -> int:
+    """preview1 path_symlink. modifies: a new symlink whose text is `old`. right: PATH_SYMLINK.
+    An absolute text is refused (ERRNO_PERM): it could only ever be an escape."""
+    desc = _dir(cx, fd, Rights.PATH_SYMLINK)
+    target = cx.mem.path(old_ptr, old_len)
+    new = cx.mem.path(new_ptr, new_len)
+    if target.startswith("/"):
+        raise WasiError(Errno.PERM)
+    if "\0" in target:
+        raise WasiError(Errno.INVAL)
+    with Resolver(cx.host, desc.handle, new, follow=False) as r:
+        cx.host.symlinkat(target, r.base, r.locate())
+    return Errno.SUCCESS
+
+
+def path_readlink(cx, fd: int, path_ptr: int, path_len: int, buf: int, buf_len: int, bufused_ptr: int) -> int:
+    """preview1 path_readlink. modifies: the buffer (the text, cut to buf_len as wasmtime).
+    right: PATH_READLINK."""
+    desc = _dir(cx, fd, Rights.PATH_READLINK)
+    path = cx.mem.path(path_ptr, path_len)
+    cx.mem.check(buf, buf_len)
+    cx.mem.check(bufused_ptr, 4, 4)
+    with Resolver(cx.host, desc.handle, path, follow=False) as r:
+        text = cx.host.readlinkat(r.base, r.locate())
+    raw = text.encode("utf-8", "surrogateescape")[:buf_len]
+    cx.mem.write(buf, raw)
+    cx.mem.put_u32(bufused_ptr, len(raw))
+    return Errno.SUCCESS
+
+
+# --- status -------------------------------------------------------------------------------------
+def path_filestat_get(cx, fd: int, flags: int, path_ptr: int, path_len: int, stat_ptr: int) -> int:
+    """preview1 path_filestat_get. modifies: nothing. right: PATH_FILESTAT_GET."""
+    desc = _dir(cx, fd, Rights.PATH_FILESTAT_GET)
+    path = cx.mem.path(path_ptr, path_len)
+    cx.mem.check_record(FILESTAT, stat_ptr)
+    with Resolver(cx.host, desc.handle, path, follow=_follow(flags)) as r:
+        st = cx.host.fstatat(r.base, r.locate())
+        dir_required = r.dir_required
+    if dir_required and st.filetype != Filetype.DIRECTORY:
+        raise WasiError(Errno.NOTDIR)
+    cx.mem.store(FILESTAT, stat_ptr, st.dev, st.ino, st.filetype, st.nlink, st.size, st.atim, st.mtim, st.ctim)
+    return Errno.SUCCESS
+
+
+def path_filestat_set_times(cx, fd: int, flags: int, path_ptr: int, path_len: int,
+                            atim: int, mtim: int, fst_flags: int) -> int:
+    """preview1 path_filestat_set_times. modifies: the entry's access/modification times.
+    right: PATH_FILESTAT_SET_TIMES."""
+    times = new_times(atim, mtim, fst_flags, cx.host.clock_time(Clockid.REALTIME))
+    desc = _dir(cx, fd, Rights.PATH_FILESTAT_SET_TIMES)
+    path = cx.mem.path(path_ptr, path_len)
+    with Resolver(cx.host, desc.handle, path, follow=_follow(flags)) as r:
+        name = r.locate()
+        if r.dir_required and cx.host.fstatat(r.base, name).filetype != Filetype.DIRECTORY:
+            raise WasiError(Errno.NOTDIR)
+        cx.host.utimensat(r.base, name, *times)
+    return Errno.SUCCESS
