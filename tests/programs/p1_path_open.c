@@ -5,7 +5,7 @@
 static void try_open(int dir, const char *label, const char *path, int lookup, int oflags, int fdflags,
                      __wasi_rights_t base) {
     __wasi_fd_t fd;
-    int e = __wasi_path_open(dir, lookup, path, oflags, base, RIGHTS_ALL, fdflags, &fd);
+    int e = __wasi_path_open(dir, lookup, path, oflags, base | __WASI_RIGHTS_FD_FILESTAT_GET, RIGHTS_ALL, fdflags, &fd);
     printf("%-36s %s", label, ename(e));
     if (e == 0) {
         __wasi_fdstat_t st;
