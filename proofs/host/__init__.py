@@ -1,0 +1,1 @@
+"""host obligations (see proofs/__init__.py)."""

@@ -1,0 +1,1 @@
+"""lemmas obligations (see proofs/__init__.py)."""

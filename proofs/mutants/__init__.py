@@ -1,0 +1,1 @@
+"""mutants obligations (see proofs/__init__.py)."""

@@ -1,0 +1,1 @@
+"""refinement obligations (see proofs/__init__.py)."""
