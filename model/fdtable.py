@@ -68,8 +68,13 @@ def narrow(requested: int, parent_inheriting: int, mask: int) -> int:
     return requested & parent_inheriting & mask
 
 
+def within(rights: int, bound: int) -> bool:
+    """`rights` is a subset of `bound` (as plain ints: IntFlag's `~` is bounded to known bits)."""
+    return int(rights) & ~int(bound) == 0
+
+
 def has_rights(d: Descriptor, rights: int) -> bool:
-    return d.rights_base & rights == rights
+    return within(rights, d.rights_base)
 
 
 def require_rights(d: Descriptor, rights: int) -> None:
@@ -85,9 +90,9 @@ def descriptor_wf(d: Descriptor) -> bool:
     return (
         referents == 1
         and 0 <= d.ceiling <= ALL_RIGHTS
-        and d.rights_base & ~d.ceiling == 0
-        and d.rights_inheriting & ~d.ceiling == 0
-        and d.rights_base & ~kind_rights(d) == 0
+        and within(d.rights_base, d.ceiling)
+        and within(d.rights_inheriting, d.ceiling)
+        and within(d.rights_base, kind_rights(d))
         and 0 <= d.offset
         and (d.stream is None or d.stream in STREAMS)
         and (d.preopen is None or d.is_dir)
@@ -156,7 +161,7 @@ class FdTable:
         """fd_fdstat_set_rights: rights may only be dropped."""
         d = self.get(fd)
         # Asking for a right the descriptor does not hold would grow it.
-        if base & ~d.rights_base or inheriting & ~d.rights_inheriting:
+        if not (within(base, d.rights_base) and within(inheriting, d.rights_inheriting)):
             raise WasiError(Errno.NOTCAPABLE)
         return self.put(fd, replace(d, rights_base=base, rights_inheriting=inheriting))
 

@@ -29,7 +29,7 @@ from . import net
 from .effects import (
     FdAccess, NetAccess, PathAccess, Policy, Shutdown, SockCreate, ctx_safe, trace_safe,
 )
-from .fdtable import FD_LIMIT, Descriptor, FdTable, kind_rights, narrow, require_rights
+from .fdtable import FD_LIMIT, Descriptor, FdTable, narrow, require_rights, within
 from .fs import Dir, File, FileSystem, Symlink, node_size
 from .paths import Resolution, escape, resolve, resolve_entry, split, strip_trailing_slashes
 from .wasi import (
@@ -196,13 +196,13 @@ def rights_only_shrink(pre: State, post: State) -> bool:
     old_sockets = {i for i, _ in pre.sockets}
     fresh_socket = SOCKET_RIGHTS & ~Rights.SOCK_ACCEPT  # what `socket` grants (the netlist allowed it)
     for fd, d in post.fds.entries:
-        if d.socket is not None and d.socket not in old_sockets and (
-                d.rights_base | d.rights_inheriting) & ~fresh_socket == 0:
+        if d.socket is not None and d.socket not in old_sockets and within(
+                d.rights_base | d.rights_inheriting, fresh_socket):
             continue
         if not any(
             (_referent(p) == _referent(d)
-             and d.rights_base & ~p.rights_base == 0 and d.rights_inheriting & ~p.rights_inheriting == 0)
-            or (d.rights_base & ~p.rights_inheriting == 0 and d.rights_inheriting & ~p.rights_inheriting == 0)
+             and within(d.rights_base, p.rights_base) and within(d.rights_inheriting, p.rights_inheriting))
+            or (within(d.rights_base, p.rights_inheriting) and within(d.rights_inheriting, p.rights_inheriting))
             for p in old
         ):
             return False
@@ -256,8 +256,14 @@ def spec(*kinds):
         call = icontract.ensure(config_unchanged, "preopens, netlist, args, env unchanged")(call)
         call = icontract.ensure(error_changes_nothing, "an error leaves the state unchanged")(call)
         call = icontract.ensure(wf_after, "wf preserved")(call)
-        call = icontract.require(lambda s: s.exit_code is None, "the guest has not exited")(call)
-        call = icontract.require(lambda s: wf(s), "wf")(call)
+        def running(s) -> bool:
+            return s.exit_code is None
+
+        def wf_before(s) -> bool:
+            return wf(s)
+
+        call = icontract.require(running, "the guest has not exited")(call)
+        call = icontract.require(wf_before, "wf")(call)
         call.effects = allowed
         return call
 
@@ -277,7 +283,7 @@ def _with_fs(s: State, fs: FileSystem) -> State:
 
 def _check_flags(value: int, all_bits: int) -> None:
     # Bits outside the flag type do not decode (wiggle: EINVAL).
-    if value & ~all_bits or value < 0:
+    if int(value) & ~int(all_bits) or value < 0:
         raise WasiError(Errno.INVAL)
 
 
@@ -969,7 +975,7 @@ def sock_accept(s: State, fd: int, flags: int, peer: Optional[tuple[int, int]]):
     d, sock = _socket(s, fd)
     require_rights(d, Rights.SOCK_ACCEPT)
     # Only NONBLOCK may be set on the new descriptor.
-    if flags & ~Fdflags.NONBLOCK:
+    if int(flags) & ~int(Fdflags.NONBLOCK):
         raise WasiError(Errno.INVAL)
     new_sock = net.accept_rule(sock, peer if peer is not None else (0, 0))
     # Nothing pending: try again later.
