@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         status = box.run()
         if box.trap_message is not None:
             print(f"vwasm: trap: {box.trap_message}", file=sys.stderr)
-        return status
+        # A process reports 8 bits: a larger guest status must not wrap round to look like success.
+        return min(status, 255)
     except UsageError as e:
         print(f"vwasm: error: {e}", file=sys.stderr)
         return USAGE_STATUS
