@@ -190,6 +190,16 @@ class Resolver:
             if name == "." or not (self.follow or self.dir_required) or not self.expand_if_symlink(name):
                 return name
 
+    def locate_entry(self) -> str:
+        """Like `locate`, for calls that act on a directory entry (unlink, rmdir, link, symlink,
+        readlink, stat): as in cap-std, a path ending in a slash names the directory itself, as if it
+        ended in `/.` -- so `d/` is the entry `.` of `d`, and `f/` for a non-directory is ENOTDIR."""
+        name = self.locate()
+        if name != "." and self.dir_required:
+            self.stack.append(self.host.openat(self.base, name, Open.PATH | Open.DIRECTORY))
+            name = "."
+        return name
+
     def open(self, flags: int, mode: int = 0o666):
         """Open the final component with `flags` (never following it in the kernel); a final symlink
         is expanded here when following was asked or a slash requires a directory."""
@@ -205,6 +215,14 @@ class Resolver:
                 if (name == "." or e.errno not in _SYMLINK_SIGNS or not (self.follow or self.dir_required)
                         or not self.expand_if_symlink(name)):
                     raise
+
+
+def strip_trailing_slashes(path: str) -> tuple[str, bool]:
+    """`a/b//` -> (`a/b`, True): mkdir and rename act on the entry itself, ignoring the slashes."""
+    stripped = path.rstrip("/")
+    if not stripped or stripped == path:
+        return path, False
+    return stripped, True
 
 
 def open_at(host, start, path: str, flags: int, follow: bool, mode: int = 0o666):

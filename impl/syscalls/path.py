@@ -14,7 +14,7 @@ from vwasm.model.wasi import (
 )
 
 from ..fdtable import DIR, FILE, Descriptor
-from ..resolve import Open, Resolver, open_at
+from ..resolve import Open, Resolver, open_at, strip_trailing_slashes
 from .fd import new_times
 
 _DIRS = (DIR,)
@@ -140,9 +140,10 @@ def fd_readdir(cx, fd: int, buf: int, buf_len: int, cookie: int, bufused_ptr: in
 def path_create_directory(cx, fd: int, path_ptr: int, path_len: int) -> int:
     """preview1 path_create_directory. modifies: a new directory. right: PATH_CREATE_DIRECTORY."""
     desc = _dir(cx, fd, Rights.PATH_CREATE_DIRECTORY)
-    path = cx.mem.path(path_ptr, path_len)
+    path, _ = strip_trailing_slashes(cx.mem.path(path_ptr, path_len))
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
-        cx.host.mkdirat(r.base, r.locate())
+        name = r.locate()  # (before reading r.base: the walk moves it)
+        cx.host.mkdirat(r.base, name)
     return Errno.SUCCESS
 
 
@@ -151,7 +152,7 @@ def path_remove_directory(cx, fd: int, path_ptr: int, path_len: int) -> int:
     desc = _dir(cx, fd, Rights.PATH_REMOVE_DIRECTORY)
     path = cx.mem.path(path_ptr, path_len)
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
-        name = r.locate()
+        name = r.locate_entry()
         cx.host.unlinkat(r.base, name, rmdir=True)
     return Errno.SUCCESS
 
@@ -161,11 +162,7 @@ def path_unlink_file(cx, fd: int, path_ptr: int, path_len: int) -> int:
     desc = _dir(cx, fd, Rights.PATH_UNLINK_FILE)
     path = cx.mem.path(path_ptr, path_len)
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
-        name = r.locate()
-        # A trailing slash asks for a directory, which unlink never removes.
-        if r.dir_required:
-            st = cx.host.fstatat(r.base, name)
-            raise WasiError(Errno.ISDIR if st.filetype == Filetype.DIRECTORY else Errno.NOTDIR)
+        name = r.locate_entry()
         cx.host.unlinkat(r.base, name)
     return Errno.SUCCESS
 
@@ -175,11 +172,15 @@ def path_rename(cx, fd: int, old_ptr: int, old_len: int, new_fd: int, new_ptr: i
     rights: PATH_RENAME_SOURCE on fd, PATH_RENAME_TARGET on new_fd."""
     src = _dir(cx, fd, Rights.PATH_RENAME_SOURCE)
     dst = _dir(cx, new_fd, Rights.PATH_RENAME_TARGET)
-    old = cx.mem.path(old_ptr, old_len)
-    new = cx.mem.path(new_ptr, new_len)
+    old, old_slash = strip_trailing_slashes(cx.mem.path(old_ptr, old_len))
+    new, new_slash = strip_trailing_slashes(cx.mem.path(new_ptr, new_len))
     with Resolver(cx.host, src.handle, old, follow=False) as a, \
             Resolver(cx.host, dst.handle, new, follow=False) as b:
-        cx.host.renameat(a.base, a.locate(), b.base, b.locate())
+        old_name, new_name = a.locate(), b.locate()
+        # Trailing slashes are ignored, but only a directory may carry them (POSIX, wasmtime).
+        if (old_slash or new_slash) and cx.host.fstatat(a.base, old_name).filetype != Filetype.DIRECTORY:
+            raise WasiError(Errno.NOTDIR)
+        cx.host.renameat(a.base, old_name, b.base, new_name)
     return Errno.SUCCESS
 
 
@@ -191,9 +192,13 @@ def path_link(cx, old_fd: int, old_flags: int, old_ptr: int, old_len: int,
     dst = _dir(cx, new_fd, Rights.PATH_LINK_TARGET)
     old = cx.mem.path(old_ptr, old_len)
     new = cx.mem.path(new_ptr, new_len)
-    with Resolver(cx.host, src.handle, old, follow=_follow(old_flags)) as a, \
+    # Linking what a symlink points to is not offered (wasmtime: EINVAL).
+    if old_flags & Lookupflags.SYMLINK_FOLLOW:
+        raise WasiError(Errno.INVAL)
+    with Resolver(cx.host, src.handle, old, follow=False) as a, \
             Resolver(cx.host, dst.handle, new, follow=False) as b:
-        cx.host.linkat(a.base, a.locate(), b.base, b.locate())
+        old_name, new_name = a.locate_entry(), b.locate_entry()
+        cx.host.linkat(a.base, old_name, b.base, new_name)
     return Errno.SUCCESS
 
 
@@ -208,7 +213,8 @@ def path_symlink(cx, old_ptr: int, old_len: int, fd: int, new_ptr: int, new_len:
     if "\0" in target:
         raise WasiError(Errno.INVAL)
     with Resolver(cx.host, desc.handle, new, follow=False) as r:
-        cx.host.symlinkat(target, r.base, r.locate())
+        name = r.locate_entry()
+        cx.host.symlinkat(target, r.base, name)
     return Errno.SUCCESS
 
 
@@ -220,7 +226,8 @@ def path_readlink(cx, fd: int, path_ptr: int, path_len: int, buf: int, buf_len: 
     cx.mem.check(buf, buf_len)
     cx.mem.check(bufused_ptr, 4, 4)
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
-        text = cx.host.readlinkat(r.base, r.locate())
+        name = r.locate_entry()
+        text = cx.host.readlinkat(r.base, name)
     raw = text.encode("utf-8", "surrogateescape")[:buf_len]
     cx.mem.write(buf, raw)
     cx.mem.put_u32(bufused_ptr, len(raw))
@@ -234,10 +241,8 @@ def path_filestat_get(cx, fd: int, flags: int, path_ptr: int, path_len: int, sta
     path = cx.mem.path(path_ptr, path_len)
     cx.mem.check_record(FILESTAT, stat_ptr)
     with Resolver(cx.host, desc.handle, path, follow=_follow(flags)) as r:
-        st = cx.host.fstatat(r.base, r.locate())
-        dir_required = r.dir_required
-    if dir_required and st.filetype != Filetype.DIRECTORY:
-        raise WasiError(Errno.NOTDIR)
+        name = r.locate_entry()
+        st = cx.host.fstatat(r.base, name)
     cx.mem.store(FILESTAT, stat_ptr, st.dev, st.ino, st.filetype, st.nlink, st.size, st.atim, st.mtim, st.ctim)
     return Errno.SUCCESS
 
@@ -250,8 +255,6 @@ def path_filestat_set_times(cx, fd: int, flags: int, path_ptr: int, path_len: in
     desc = _dir(cx, fd, Rights.PATH_FILESTAT_SET_TIMES)
     path = cx.mem.path(path_ptr, path_len)
     with Resolver(cx.host, desc.handle, path, follow=_follow(flags)) as r:
-        name = r.locate()
-        if r.dir_required and cx.host.fstatat(r.base, name).filetype != Filetype.DIRECTORY:
-            raise WasiError(Errno.NOTDIR)
+        name = r.locate_entry()
         cx.host.utimensat(r.base, name, *times)
     return Errno.SUCCESS
