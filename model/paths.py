@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+import icontract
+
 from .fs import NAME_MAX, Dir, FileSystem, Symlink
 from .wasi import SYMLINK_BUDGET, Errno, WasiError
 
@@ -64,6 +66,17 @@ def strip_trailing_slashes(path: str) -> str:
     """`a/b//` -> `a/b` (path_create_directory and path_rename ignore trailing slashes)."""
     stripped = path.rstrip("/")
     return stripped if stripped else path
+
+
+def beneath(relpath: str) -> bool:
+    """A canonical relative path: no leading slash, no empty, `.` or `..` component, no NUL."""
+    if relpath == "":
+        return True
+    return (
+        not relpath.startswith("/")
+        and "\0" not in relpath
+        and all(c not in ("", ".", "..") for c in relpath.split("/"))
+    )
 
 
 @dataclass(frozen=True)
@@ -161,8 +174,14 @@ class _Walk:
         return None
 
 
+@icontract.require(lambda fs, start: fs.wf() and fs.is_dir(start), "a well-formed tree, from a directory")
+@icontract.ensure(lambda start, result: result.dirs[0] == start, "walked from the start")
+@icontract.ensure(lambda result: beneath(result.relpath), "never above the start")
 def resolve(fs: FileSystem, start: int, path: str, follow: bool) -> Resolution:
-    """Resolve `path` from directory `start`. Raises WasiError (EPERM exactly for an escape)."""
+    """Resolve `path` from directory `start`. Refusals raise WasiError (EPERM exactly for an escape).
+
+    :raises WasiError: the path cannot be resolved
+    """
     check_path(path)
     parts, slash = split(path)
     walk = _Walk(fs, start, follow, list(reversed(parts)), slash)
@@ -196,14 +215,3 @@ def resolve_entry(fs: FileSystem, start: int, path: str) -> Resolution:
             r.node, ".", r.node, r.dirs + (r.node,), r.names + (r.name,), True, r.expansions,
         )
     return r
-
-
-def beneath(relpath: str) -> bool:
-    """A canonical relative path: no leading slash, no empty, `.` or `..` component, no NUL."""
-    if relpath == "":
-        return True
-    return (
-        not relpath.startswith("/")
-        and "\0" not in relpath
-        and all(c not in ("", ".", "..") for c in relpath.split("/"))
-    )

@@ -517,7 +517,8 @@ def test_broken_dotdot_at_root_is_caught(monkeypatch, state):
         self.base = self.dirs.pop()
         self.names.pop()
     monkeypatch.setattr(paths._Walk, "parent_dir", parent_dir)
-    with pytest.raises(icontract.ViolationError, match="wf preserved"):
+    # Caught by the resolver's own contract, and failing that by wf (a descriptor outside the preopen).
+    with pytest.raises(icontract.ViolationError, match="walked from the start|wf preserved"):
         open_(state, "../secret")
 
 
