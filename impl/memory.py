@@ -18,6 +18,13 @@ from vwasm.model.wasi import IOVEC, Errno, Layout, WasiError
 
 from .errors import Trap
 
+# wasmtime_memory_data_size / _data, bound once with plain pointer arguments: sync() runs on every
+# host call, and the wrappers in wasmtime._ffi cost twice as much per call.
+_data_size = ffi.dll["wasmtime_memory_data_size"]
+_data_size.restype, _data_size.argtypes = ctypes.c_size_t, None
+_data = ffi.dll["wasmtime_memory_data"]
+_data.restype, _data.argtypes = ctypes.c_void_p, None
+
 _IOVEC = IOVEC.codec
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -26,11 +33,12 @@ _U64 = struct.Struct("<Q")
 class GuestMemory:
     """The guest's memory as the host sees it during one call."""
 
-    __slots__ = ("_ctx", "_mem", "size", "view")
+    __slots__ = ("_ctx", "_mem", "_memory", "size", "view")
 
     def __init__(self, store, memory) -> None:
-        self._ctx = store._context()
-        self._mem = ctypes.byref(memory._memory)
+        self._ctx = ctypes.c_void_p(ctypes.cast(store._context(), ctypes.c_void_p).value)
+        self._mem = ctypes.c_void_p(ctypes.addressof(memory._memory))
+        self._memory = memory  # keeps the wasmtime_memory_t that _mem points into alive
         self.size = -1
         self.view = memoryview(b"")
         self.sync()
@@ -49,10 +57,9 @@ class GuestMemory:
         """Re-derive the view if the guest grew its memory since the last call."""
         if self._ctx is None:
             return
-        size = ffi.wasmtime_memory_data_size(self._ctx, self._mem)
+        size = _data_size(self._ctx, self._mem)
         if size != self.size:
-            base = ffi.wasmtime_memory_data(self._ctx, self._mem)
-            raw = (ctypes.c_ubyte * size).from_address(ctypes.addressof(base.contents)) if size else b""
+            raw = (ctypes.c_ubyte * size).from_address(_data(self._ctx, self._mem)) if size else bytearray()
             self.view = memoryview(raw).cast("B")
             self.size = size
 
