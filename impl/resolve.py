@@ -181,24 +181,25 @@ class Resolver:
                 self.normal(c)
         return "."
 
-    def locate(self) -> str:
-        """The final entry's name in `self.base`, a final symlink followed when asked (or when a
-        slash requires a directory). The entry itself is not touched: the caller acts on
-        (`self.base`, name) with an *at() call that never follows it."""
+    def locate(self) -> tuple[object, str]:
+        """(directory handle, final name): the final entry, a final symlink followed when asked (or
+        when a slash requires a directory). The entry itself is not touched: the caller acts on it
+        with an *at() call that never follows it. (Both are returned together because the walk moves
+        `base`: read it only after the walk.)"""
         while True:
             name = self.walk()
             if name == "." or not (self.follow or self.dir_required) or not self.expand_if_symlink(name):
-                return name
+                return self.base, name
 
-    def locate_entry(self) -> str:
+    def locate_entry(self) -> tuple[object, str]:
         """Like `locate`, for calls that act on a directory entry (unlink, rmdir, link, symlink,
         readlink, stat): as in cap-std, a path ending in a slash names the directory itself, as if it
         ended in `/.` -- so `d/` is the entry `.` of `d`, and `f/` for a non-directory is ENOTDIR."""
-        name = self.locate()
+        base, name = self.locate()
         if name != "." and self.dir_required:
-            self.stack.append(self.host.openat(self.base, name, Open.PATH | Open.DIRECTORY))
-            name = "."
-        return name
+            self.stack.append(self.host.openat(base, name, Open.PATH | Open.DIRECTORY))
+            return self.base, "."
+        return base, name
 
     def open(self, flags: int, mode: int = 0o666):
         """Open the final component with `flags` (never following it in the kernel); a final symlink

@@ -142,8 +142,7 @@ def path_create_directory(cx, fd: int, path_ptr: int, path_len: int) -> int:
     desc = _dir(cx, fd, Rights.PATH_CREATE_DIRECTORY)
     path, _ = strip_trailing_slashes(cx.mem.path(path_ptr, path_len))
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
-        name = r.locate()  # (before reading r.base: the walk moves it)
-        cx.host.mkdirat(r.base, name)
+        cx.host.mkdirat(*r.locate())
     return Errno.SUCCESS
 
 
@@ -152,8 +151,7 @@ def path_remove_directory(cx, fd: int, path_ptr: int, path_len: int) -> int:
     desc = _dir(cx, fd, Rights.PATH_REMOVE_DIRECTORY)
     path = cx.mem.path(path_ptr, path_len)
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
-        name = r.locate_entry()
-        cx.host.unlinkat(r.base, name, rmdir=True)
+        cx.host.unlinkat(*r.locate_entry(), rmdir=True)
     return Errno.SUCCESS
 
 
@@ -162,8 +160,7 @@ def path_unlink_file(cx, fd: int, path_ptr: int, path_len: int) -> int:
     desc = _dir(cx, fd, Rights.PATH_UNLINK_FILE)
     path = cx.mem.path(path_ptr, path_len)
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
-        name = r.locate_entry()
-        cx.host.unlinkat(r.base, name)
+        cx.host.unlinkat(*r.locate_entry())
     return Errno.SUCCESS
 
 
@@ -176,11 +173,11 @@ def path_rename(cx, fd: int, old_ptr: int, old_len: int, new_fd: int, new_ptr: i
     new, new_slash = strip_trailing_slashes(cx.mem.path(new_ptr, new_len))
     with Resolver(cx.host, src.handle, old, follow=False) as a, \
             Resolver(cx.host, dst.handle, new, follow=False) as b:
-        old_name, new_name = a.locate(), b.locate()
+        (old_dir, old_name), (new_dir, new_name) = a.locate(), b.locate()
         # Trailing slashes are ignored, but only a directory may carry them (POSIX, wasmtime).
-        if (old_slash or new_slash) and cx.host.fstatat(a.base, old_name).filetype != Filetype.DIRECTORY:
+        if (old_slash or new_slash) and cx.host.fstatat(old_dir, old_name).filetype != Filetype.DIRECTORY:
             raise WasiError(Errno.NOTDIR)
-        cx.host.renameat(a.base, old_name, b.base, new_name)
+        cx.host.renameat(old_dir, old_name, new_dir, new_name)
     return Errno.SUCCESS
 
 
@@ -197,8 +194,7 @@ def path_link(cx, old_fd: int, old_flags: int, old_ptr: int, old_len: int,
         raise WasiError(Errno.INVAL)
     with Resolver(cx.host, src.handle, old, follow=False) as a, \
             Resolver(cx.host, dst.handle, new, follow=False) as b:
-        old_name, new_name = a.locate_entry(), b.locate_entry()
-        cx.host.linkat(a.base, old_name, b.base, new_name)
+        cx.host.linkat(*a.locate_entry(), *b.locate_entry())
     return Errno.SUCCESS
 
 
@@ -213,8 +209,7 @@ def path_symlink(cx, old_ptr: int, old_len: int, fd: int, new_ptr: int, new_len:
     if "\0" in target:
         raise WasiError(Errno.INVAL)
     with Resolver(cx.host, desc.handle, new, follow=False) as r:
-        name = r.locate_entry()
-        cx.host.symlinkat(target, r.base, name)
+        cx.host.symlinkat(target, *r.locate_entry())
     return Errno.SUCCESS
 
 
@@ -226,8 +221,7 @@ def path_readlink(cx, fd: int, path_ptr: int, path_len: int, buf: int, buf_len: 
     cx.mem.check(buf, buf_len)
     cx.mem.check(bufused_ptr, 4, 4)
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
-        name = r.locate_entry()
-        text = cx.host.readlinkat(r.base, name)
+        text = cx.host.readlinkat(*r.locate_entry())
     raw = text.encode("utf-8", "surrogateescape")[:buf_len]
     cx.mem.write(buf, raw)
     cx.mem.put_u32(bufused_ptr, len(raw))
@@ -241,8 +235,7 @@ def path_filestat_get(cx, fd: int, flags: int, path_ptr: int, path_len: int, sta
     path = cx.mem.path(path_ptr, path_len)
     cx.mem.check_record(FILESTAT, stat_ptr)
     with Resolver(cx.host, desc.handle, path, follow=_follow(flags)) as r:
-        name = r.locate_entry()
-        st = cx.host.fstatat(r.base, name)
+        st = cx.host.fstatat(*r.locate_entry())
     cx.mem.store(FILESTAT, stat_ptr, st.dev, st.ino, st.filetype, st.nlink, st.size, st.atim, st.mtim, st.ctim)
     return Errno.SUCCESS
 
@@ -255,6 +248,5 @@ def path_filestat_set_times(cx, fd: int, flags: int, path_ptr: int, path_len: in
     desc = _dir(cx, fd, Rights.PATH_FILESTAT_SET_TIMES)
     path = cx.mem.path(path_ptr, path_len)
     with Resolver(cx.host, desc.handle, path, follow=_follow(flags)) as r:
-        name = r.locate_entry()
-        cx.host.utimensat(r.base, name, *times)
+        cx.host.utimensat(*r.locate_entry(), *times)
     return Errno.SUCCESS
