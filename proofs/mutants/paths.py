@@ -1,0 +1,98 @@
+"""Planted bugs in path resolution (model and runtime), for the path-confinement obligations."""
+from __future__ import annotations
+
+from proofs.core import mutant, patch
+
+
+@mutant("model_dotdot_at_root", breaks="2 filesystem isolation: `..` at the start is ignored, not an escape",
+        killers=("paths.model",))
+def model_dotdot_at_root():
+    """Bug when `..` is met with nothing held: the walk stays at the start instead of escaping."""
+    from vwasm.model import paths
+
+    def parent_dir(self):
+        if not self.dirs:
+            return
+        self.base = self.dirs.pop()
+        self.names.pop()
+    patch(paths._Walk, "parent_dir", parent_dir)
+
+
+@mutant("model_budget_off_by_one", breaks="bounded work: 41 symlink expansions allowed",
+        killers=("paths.model",))
+def model_budget_off_by_one():
+    """Bug when a resolution needs exactly 41 expansions: `>` instead of `>=`."""
+    from vwasm.model import paths
+    from vwasm.model.wasi import Errno, WasiError
+
+    def symlink(self, link):
+        if self.expansions > paths.SYMLINK_BUDGET:
+            raise WasiError(Errno.LOOP)
+        self.expansions += 1
+        if link.target == "":
+            raise WasiError(Errno.NOENT)
+        parts, slash = paths.split(link.target)
+        self.must_be_dir = self.must_be_dir or slash
+        self.todo.extend(reversed(parts))
+    patch(paths._Walk, "symlink", symlink)
+
+
+@mutant("model_absolute_symlink_followed", breaks="2 filesystem isolation: an absolute link text is walked "
+        "from the start (as if relative) instead of refused", killers=("paths.model",))
+def model_absolute_symlink_followed():
+    """Bug when a symlink's text is absolute: its leading `/` is dropped."""
+    from vwasm.model import paths
+    real_split = paths.split
+
+    def symlink(self, link):
+        from vwasm.model.wasi import Errno, WasiError
+        if self.expansions >= paths.SYMLINK_BUDGET:
+            raise WasiError(Errno.LOOP)
+        self.expansions += 1
+        parts, slash = real_split(link.target.lstrip("/") or ".")
+        self.must_be_dir = self.must_be_dir or slash
+        self.todo.extend(reversed(parts))
+    patch(paths._Walk, "symlink", symlink)
+
+
+@mutant("impl_dotdot_at_root", breaks="2 filesystem isolation: the runtime ignores `..` at the preopen",
+        killers=("paths.impl",))
+def impl_dotdot_at_root():
+    """Bug when the stack is empty at `..`: the resolver stays put."""
+    from vwasm import resolve
+
+    def parent_dir(self):
+        if self.stack:
+            self.host.close(self.stack.pop())
+    patch(resolve.Resolver, "parent_dir", parent_dir)
+
+
+@mutant("impl_budget_off_by_one", breaks="bounded work: the runtime allows 41 expansions",
+        killers=("paths.impl",))
+def impl_budget_off_by_one():
+    """Bug when a resolution needs exactly 41 expansions (chain0): `>` instead of `>=`."""
+    from vwasm import resolve
+    patch(resolve, "SYMLINK_BUDGET", resolve.SYMLINK_BUDGET + 1)
+
+
+@mutant("impl_dotdot_asks_os", breaks="2 filesystem isolation: `..` is looked up by the kernel, so the walk "
+        "can climb out of the preopen", killers=("paths.impl",))
+def impl_dotdot_asks_os():
+    """Bug when `..` is resolved with openat(base, "..") instead of popping the held stack."""
+    from vwasm import resolve
+
+    def parent_dir(self):
+        self.stack.append(self.host.openat(self.base, "..", resolve.Open.PATH | resolve.Open.DIRECTORY))
+    patch(resolve.Resolver, "parent_dir", parent_dir)
+
+
+@mutant("impl_absolute_symlink_followed", breaks="2 filesystem isolation: the runtime walks an absolute "
+        "link text from the current directory", killers=("paths.impl",))
+def impl_absolute_symlink_followed():
+    """Bug when a symlink's text is absolute: the resolver drops the leading `/`."""
+    from vwasm import resolve
+    real = resolve.Resolver.symlink
+
+    def symlink(self, target):
+        return real(self, target.lstrip("/") or ".")
+    patch(resolve.Resolver, "symlink", symlink)
