@@ -9,7 +9,6 @@ guest with a trap whose message names the call. This module and PosixHost are th
 from __future__ import annotations
 
 import ctypes
-import sys
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -69,8 +68,16 @@ def _enosys(cx, *args) -> int:
     return Errno.NOSYS
 
 
+# Compiled once: each link only binds a fresh function to its context (exec of a code object that
+# merely defines `callback`), and every import of one signature shares one FuncType.
+_CODE = {name: compile(_source(name, params, results), f"<vwasm.abi:{name}>", "exec")
+         for name, (params, results) in SIGNATURES.items()}
+_FUNCTYPES = {sig: wasmtime.FuncType([_VALTYPE[k] for k in sig[0]], [_VALTYPE[k] for k in sig[1]])
+              for sig in set(SIGNATURES.values())}
+
+
 class Registration:
-    """Keeps every FuncType and ctypes callback alive for as long as the linker may call them."""
+    """Keeps every ctypes callback alive for as long as the linker may call them."""
 
     def __init__(self) -> None:
         self.keep: list = []
@@ -79,16 +86,16 @@ class Registration:
 def link(linker: wasmtime.Linker, cx) -> Registration:
     """Define all 48 imports in `linker`, each calling its handler with `cx`."""
     reg = Registration()
-    for name, (params, results) in SIGNATURES.items():
-        handler = syscalls.HANDLERS.get(name, _enosys)
-        scope = {"handler": handler, "cx": cx, "M32": _M32, "WasiError": WasiError, "fail": _fail}
-        exec(_source(name, params, results), scope)
+    module = PREVIEW1_MODULE.encode()
+    for name, signature in SIGNATURES.items():
+        scope = {"handler": syscalls.HANDLERS.get(name, _enosys), "cx": cx, "M32": _M32,
+                 "WasiError": WasiError, "fail": _fail}
+        exec(_CODE[name], scope)
         callback = _CALLBACK(scope["callback"])
-        functype = wasmtime.FuncType([_VALTYPE[k] for k in params], [_VALTYPE[k] for k in results])
-        module, field = PREVIEW1_MODULE.encode(), name.encode()
+        field = name.encode()
         error = _define_unchecked(linker.ptr(), module, len(module), field, len(field),
-                                  functype.ptr(), callback, None, None)
+                                  _FUNCTYPES[signature].ptr(), callback, None, None)
         if error:
             raise wasmtime.WasmtimeError._from_ptr(error)
-        reg.keep += [callback, functype]
+        reg.keep.append(callback)
     return reg
