@@ -69,15 +69,13 @@ def _enosys(cx, *args) -> int:
 
 
 # Compiled once: each link only binds a fresh function to its context (exec of a code object that
-# merely defines `callback`), and every import of one signature shares one FuncType.
+# merely defines `callback`).
 _CODE = {name: compile(_source(name, params, results), f"<vwasm.abi:{name}>", "exec")
          for name, (params, results) in SIGNATURES.items()}
-_FUNCTYPES = {sig: wasmtime.FuncType([_VALTYPE[k] for k in sig[0]], [_VALTYPE[k] for k in sig[1]])
-              for sig in set(SIGNATURES.values())}
 
 
 class Registration:
-    """Keeps every ctypes callback alive for as long as the linker may call them."""
+    """Keeps every FuncType and ctypes callback alive for as long as the linker may call them."""
 
     def __init__(self) -> None:
         self.keep: list = []
@@ -86,6 +84,10 @@ class Registration:
 def link(linker: wasmtime.Linker, cx) -> Registration:
     """Define all 48 imports in `linker`, each calling its handler with `cx`."""
     reg = Registration()
+    # One FuncType per signature, per link: a FuncType shared across engines aborts the process.
+    functypes = {sig: wasmtime.FuncType([_VALTYPE[k] for k in sig[0]], [_VALTYPE[k] for k in sig[1]])
+                 for sig in set(SIGNATURES.values())}
+    reg.keep.append(functypes)
     module = PREVIEW1_MODULE.encode()
     for name, signature in SIGNATURES.items():
         scope = {"handler": syscalls.HANDLERS.get(name, _enosys), "cx": cx, "M32": _M32,
@@ -94,7 +96,7 @@ def link(linker: wasmtime.Linker, cx) -> Registration:
         callback = _CALLBACK(scope["callback"])
         field = name.encode()
         error = _define_unchecked(linker.ptr(), module, len(module), field, len(field),
-                                  _FUNCTYPES[signature].ptr(), callback, None, None)
+                                  functypes[signature].ptr(), callback, None, None)
         if error:
             raise wasmtime.WasmtimeError._from_ptr(error)
         reg.keep.append(callback)
