@@ -18,8 +18,8 @@ from ..resolve import Open, Resolver, open_at, strip_trailing_slashes
 from .fd import new_times
 
 _DIRS = (DIR,)
-_OFLAGS_ALL = Oflags.CREAT | Oflags.DIRECTORY | Oflags.EXCL | Oflags.TRUNC
-_FDFLAGS_ALL = Fdflags.APPEND | Fdflags.DSYNC | Fdflags.NONBLOCK | Fdflags.RSYNC | Fdflags.SYNC
+_OFLAGS_ALL = 0xF  # CREAT | DIRECTORY | EXCL | TRUNC (plain ints: ~ on an IntFlag stays inside its bits)
+_FDFLAGS_ALL = 0x1F  # APPEND | DSYNC | NONBLOCK | RSYNC | SYNC
 _DIRENT = DIRENT.codec
 
 
@@ -52,7 +52,7 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
     if need & ~parent.rights_base:
         raise WasiError(Errno.NOTCAPABLE)
     # Flags the witx does not define are invalid.
-    if oflags & ~_OFLAGS_ALL or fdflags & ~_FDFLAGS_ALL or dirflags & ~Lookupflags.SYMLINK_FOLLOW:
+    if oflags & ~_OFLAGS_ALL or fdflags & ~_FDFLAGS_ALL or dirflags & ~1:
         raise WasiError(Errno.INVAL)
     # A directory can be neither created, exclusively created nor truncated by path_open (wasmtime).
     if oflags & Oflags.DIRECTORY and oflags & (Oflags.CREAT | Oflags.EXCL | Oflags.TRUNC):
