@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from vwasm.model.wasi import Errno, Filetype, WasiError
 
-MAX_FDS = 1 << 16  # a guest may not hold more descriptors than this (EMFILE)
+from vwasm.model.wasi import FD_LIMIT as MAX_FDS  # the sandbox's descriptor limit (EMFILE), defined once in the model
 
 
 # What a descriptor is, as far as the calls care (wasmtime distinguishes exactly these).

@@ -14,10 +14,10 @@ from typing import Optional
 
 from .fs import pdrop, pget, pput
 from .wasi import (
-    ALL_RIGHTS, DIR_RIGHTS, FILE_RIGHTS, SOCKET_RIGHTS, STDIO_RIGHTS, Errno, Filetype, WasiError,
+    ALL_RIGHTS, DIR_RIGHTS, FD_LIMIT, FILE_RIGHTS, SOCKET_RIGHTS, STDIN_RIGHTS, STDOUT_RIGHTS, Errno,
+    Filetype, WasiError,
 )
 
-FD_LIMIT = 1024  # descriptors a guest may hold at once; the next open is EMFILE
 STREAMS = ("stdin", "stdout", "stderr")
 
 
@@ -33,6 +33,7 @@ class Descriptor:
     flags: int = 0  # fdflags
     offset: int = 0  # files: the current position
     preopen: Optional[str] = None  # preopened directories: the name the guest sees
+    writable: bool = False  # files: opened for writing (the OS access mode, fixed when opened)
 
     @property
     def is_dir(self) -> bool:
@@ -59,7 +60,7 @@ def kind_rights(d: Descriptor) -> int:
         return FILE_RIGHTS
     if d.is_socket:
         return SOCKET_RIGHTS
-    return STDIO_RIGHTS
+    return STDIN_RIGHTS if d.stream == "stdin" else STDOUT_RIGHTS
 
 
 def narrow(requested: int, parent_inheriting: int, mask: int) -> int:
@@ -96,6 +97,7 @@ def descriptor_wf(d: Descriptor) -> bool:
         and 0 <= d.offset
         and (d.stream is None or d.stream in STREAMS)
         and (d.preopen is None or d.is_dir)
+        and (not d.writable or d.is_file)
         and (d.node is None or d.filetype in (Filetype.DIRECTORY, Filetype.REGULAR_FILE))
         and (d.socket is None or d.filetype in (Filetype.SOCKET_STREAM, Filetype.SOCKET_DGRAM))
     )
@@ -147,14 +149,13 @@ class FdTable:
         return FdTable(pdrop(self.entries, fd))
 
     def renumber(self, frm: int, to: int) -> FdTable:
-        """Move `frm` to number `to`, closing whatever `to` named (wasmtime's fd_renumber:
-        `frm` must be open, `to` need not be; renumbering a descriptor to itself changes nothing)."""
+        """Move `frm` to number `to`, closing whatever `to` named (wasmtime's fd_renumber: both
+        must be open; renumbering a descriptor to itself changes nothing)."""
         d = self.get(frm)
+        # The number replaced must name a descriptor too (wasmtime: `to` not in use is EBADF).
+        self.get(to)
         if frm == to:
             return self
-        # The guest's numbers are u32 (fd_renumber takes an fd).
-        if not 0 <= to <= 0xFFFF_FFFF:
-            raise WasiError(Errno.BADF)
         return FdTable(pput(pdrop(self.entries, frm), to, d))
 
     def set_rights(self, fd: int, base: int, inheriting: int) -> FdTable:

@@ -29,12 +29,12 @@ from . import net
 from .effects import (
     FdAccess, NetAccess, PathAccess, Policy, Shutdown, SockCreate, ctx_safe, trace_safe,
 )
-from .fdtable import FD_LIMIT, Descriptor, FdTable, narrow, require_rights, within
+from .fdtable import Descriptor, FdTable, narrow, require_rights, within
 from .fs import Dir, File, FileSystem, Symlink, node_size
 from .paths import Resolution, escape, resolve, resolve_entry, split, strip_trailing_slashes
 from .wasi import (
-    ALL_RIGHTS, DIR_RIGHTS, DIR_RIGHTS_READONLY, FILE_RIGHTS, FILE_RIGHTS_READONLY, I64_MAX,
-    SOCKET_RIGHTS, STDIO_RIGHTS, Advice, Clockid, Errno, Eventrwflags, Eventtype, Fdflags,
+    ALL_RIGHTS, DIR_RIGHTS, DIR_RIGHTS_READONLY, FD_LIMIT, FILE_RIGHTS, FILE_RIGHTS_READONLY, I64_MAX,
+    SOCKET_RIGHTS, STDIN_RIGHTS, STDOUT_RIGHTS, Advice, Clockid, Errno, Eventrwflags, Eventtype, Fdflags,
     Filetype, Fstflags, Lookupflags, Oflags, Preopentype, Rights, Riflags, Sdflags, Signal,
     SocketType, WasiError, Whence,
 )
@@ -70,7 +70,9 @@ class State:
     stderr: bytes = b""
     realtime: int = 0  # the clocks' current values (ns); the environment advances them (`tick`)
     monotonic: int = 0
-    resolution: int = 1  # clock resolution (ns) for both clocks
+    process_cputime: int = 0
+    thread_cputime: int = 0
+    resolution: int = 1  # clock resolution (ns), the same for all four clocks
     trace: tuple = ()  # effects so far
     exit_code: Optional[int] = None  # set by proc_exit; no call follows
 
@@ -135,10 +137,13 @@ def initial_state(
     stdio_filetype: Filetype = Filetype.UNKNOWN,
 ) -> State:
     """Descriptors 0-2 are stdio, then the preopens in order (all directory rights unless read-only),
-    then preopened listening sockets."""
+    then preopened listening sockets. `stdio_filetype`: CHARACTER_DEVICE when the streams are a
+    tty, else UNKNOWN (the runtime asks its host)."""
     entries = []
     for fd, name in enumerate(("stdin", "stdout", "stderr")):
-        entries.append((fd, Descriptor(stdio_filetype, STDIO_RIGHTS, 0, STDIO_RIGHTS, stream=name)))
+        # A stream's rights: reading for stdin, writing for the others; base = inheriting.
+        rights = STDIN_RIGHTS if name == "stdin" else STDOUT_RIGHTS
+        entries.append((fd, Descriptor(stdio_filetype, rights, rights, rights, stream=name)))
     for p in preopens:
         base = DIR_RIGHTS_READONLY if p.readonly else DIR_RIGHTS
         inh = (DIR_RIGHTS_READONLY | FILE_RIGHTS_READONLY) if p.readonly else (DIR_RIGHTS | FILE_RIGHTS)
@@ -317,14 +322,6 @@ def _set_socket(s: State, sid: int, sock: net.Socket) -> State:
     return replace(s, sockets=tuple(sorted(socks.items())))
 
 
-def _first_nonempty(lens_or_bufs):
-    """wasmtime reads into / writes from the first non-empty buffer only (a short transfer)."""
-    for b in lens_or_bufs:
-        if (b if isinstance(b, int) else len(b)) > 0:
-            return b
-    return 0 if not lens_or_bufs or isinstance(lens_or_bufs[0], int) else b""
-
-
 def _stat(s: State, ino: int) -> Filestat:
     n = s.fs.node(ino)
     return Filestat(DEV, ino, n.filetype, s.fs.nlink(ino), node_size(n), n.atim, n.mtim, n.ctim)
@@ -376,12 +373,11 @@ def environ_get(s: State):
 
 
 def _clock(clock_id: int) -> None:
-    # Only the four preview1 clocks decode.
-    if clock_id not in tuple(Clockid):
+    # Only the four preview1 clocks decode; all four are offered, CPU-time clocks included
+    # (wasmtime answers EBADF for those: a gap the runtime closes).
+    if clock_id not in (Clockid.REALTIME, Clockid.MONOTONIC, Clockid.PROCESS_CPUTIME_ID,
+                        Clockid.THREAD_CPUTIME_ID):
         raise WasiError(Errno.INVAL)
-    # CPU-time clocks are not offered (wasmtime: EBADF).
-    if clock_id in (Clockid.PROCESS_CPUTIME_ID, Clockid.THREAD_CPUTIME_ID):
-        raise WasiError(Errno.BADF)
 
 
 @spec()
@@ -392,14 +388,22 @@ def clock_res_get(s: State, clock_id: int):
 
 @spec()
 def clock_time_get(s: State, clock_id: int, precision: int):
+    """The clock's current value; `precision` is a hint the runtime ignores."""
     _clock(clock_id)
-    return s, (s.realtime if clock_id == Clockid.REALTIME else s.monotonic,)
+    value = (s.realtime, s.monotonic, s.process_cputime, s.thread_cputime)[clock_id]
+    return s, (value,)
 
 
-def tick(s: State, realtime: int, monotonic: int) -> State:
-    """The environment: time passes (the monotonic clock never goes back)."""
+def tick(s: State, realtime: int, monotonic: int, process_cputime: Optional[int] = None,
+         thread_cputime: Optional[int] = None) -> State:
+    """The environment: time passes (monotonic and CPU-time clocks never go back; the CPU-time
+    clocks stay put unless given)."""
+    process_cputime = s.process_cputime if process_cputime is None else process_cputime
+    thread_cputime = s.thread_cputime if thread_cputime is None else thread_cputime
     assert monotonic >= s.monotonic
-    return replace(s, realtime=realtime, monotonic=monotonic)
+    assert process_cputime >= s.process_cputime and thread_cputime >= s.thread_cputime
+    return replace(s, realtime=realtime, monotonic=monotonic, process_cputime=process_cputime,
+                   thread_cputime=thread_cputime)
 
 
 @spec()
@@ -416,7 +420,8 @@ def sched_yield(s: State):
 
 @spec()
 def proc_exit(s: State, code: int):
-    """The run ends with exit status `code`; no further call happens."""
+    """The run ends with exit status `code`, whatever it is (DESIGN §5: no trap at 126 or above,
+    unlike wasmtime); no further call happens."""
     return replace(s, exit_code=code), ()
 
 
@@ -442,10 +447,22 @@ def fd_advise(s: State, fd: int, offset: int, length: int, advice: int):
 
 @spec(FdAccess)
 def fd_allocate(s: State, fd: int, offset: int, length: int):
+    """posix_fallocate: the file covers at least [offset, offset + length); it only ever grows."""
     d = _file(s, fd)
     require_rights(d, Rights.FD_ALLOCATE)
-    # Preallocation is not offered (wasmtime: ENOTSUP).
-    raise WasiError(Errno.NOTSUP)
+    # The end of the range must be a 63-bit file size.
+    if offset + length > I64_MAX:
+        raise WasiError(Errno.FBIG)
+    # An empty range is refused (posix_fallocate / fallocate(2): len <= 0 is EINVAL).
+    if length == 0:
+        raise WasiError(Errno.INVAL)
+    # Only a file opened for writing can be extended (posix_fallocate: EBADF).
+    if not d.writable:
+        raise WasiError(Errno.BADF)
+    # A file already long enough is left as it is; a shorter one grows, zero-filled.
+    if offset + length <= s.fs.node(d.node).size:
+        return _emit(s, FdAccess(fd)), ()
+    return _emit(_with_fs(s, s.fs.truncate(d.node, offset + length, s.realtime)), FdAccess(fd)), ()
 
 
 @spec(FdAccess)
@@ -477,13 +494,16 @@ def fd_fdstat_get(s: State, fd: int):
 
 @spec(FdAccess)
 def fd_fdstat_set_flags(s: State, fd: int, flags: int):
-    _check_flags(flags, FDFLAGS_ALL)
+    """Set APPEND and NONBLOCK of a file. The runtime's order: descriptor, kind, right, then the
+    flags (unknown bits are checked here, after the descriptor, not when decoding)."""
     d = s.fds.get(fd)
-    # Only files and sockets have changeable flags (wasmtime: EBADF otherwise).
-    if not (d.is_file or d.is_socket):
+    # Only files have changeable flags (streams, directories and sockets: EBADF).
+    if not d.is_file:
         raise WasiError(Errno.BADF)
     require_rights(d, Rights.FD_FDSTAT_SET_FLAGS)
-    # Only APPEND and NONBLOCK can change after opening.
+    # Bits outside fdflags are invalid.
+    _check_flags(flags, FDFLAGS_ALL)
+    # Only APPEND and NONBLOCK can change after opening (DSYNC, RSYNC, SYNC: EINVAL).
     if flags & SYNC_FLAGS:
         raise WasiError(Errno.INVAL)
     new = replace(d, flags=(d.flags & SYNC_FLAGS) | flags)
@@ -500,9 +520,12 @@ def fd_fdstat_set_rights(s: State, fd: int, base: int, inheriting: int):
 @spec(FdAccess)
 def fd_filestat_get(s: State, fd: int):
     d = s.fds.get(fd)
+    # A standard stream has no file behind it: zeros but its type, and no right is needed.
+    if d.is_stream:
+        return _emit(s, FdAccess(fd)), (Filestat(0, 0, d.filetype, 0, 0, 0, 0, 0),)
     require_rights(d, Rights.FD_FILESTAT_GET)
     if d.node is None:
-        # Streams and sockets have no inode (wasmtime: zeros but the type).
+        # Sockets have no inode either (wasmtime: zeros but the type).
         st = Filestat(0, 0, d.filetype, 0, 0, 0, 0, 0)
     else:
         st = _stat(s, d.node)
@@ -539,7 +562,8 @@ def fd_pread(s: State, fd: int, iov_lens: tuple, offset: int):
     if not d.is_file:
         raise WasiError(Errno.BADF)
     require_rights(d, Rights.FD_READ | Rights.FD_SEEK)
-    data = s.fs.read(d.node, offset, _first_nonempty(iov_lens))
+    # preadv: the buffers are filled in order, up to their total.
+    data = s.fs.read(d.node, offset, sum(iov_lens))
     return _emit(s, FdAccess(fd)), (data,)
 
 
@@ -552,7 +576,8 @@ def fd_pwrite(s: State, fd: int, iovs: tuple, offset: int):
     if not d.is_file:
         raise WasiError(Errno.BADF)
     require_rights(d, Rights.FD_WRITE | Rights.FD_SEEK)
-    data = _first_nonempty(iovs)
+    # pwritev: all the buffers, in order.
+    data = b"".join(iovs)
     # In append mode the offset is ignored (Linux pwrite, as wasmtime does).
     at = s.fs.node(d.node).size if d.flags & Fdflags.APPEND else offset
     return _emit(_with_fs(s, s.fs.write(d.node, at, data, s.realtime)), FdAccess(fd)), (len(data),)
@@ -582,7 +607,8 @@ def fd_prestat_dir_name(s: State, fd: int, path_len: int):
 
 @spec(FdAccess)
 def fd_read(s: State, fd: int, iov_lens: tuple, incoming: bytes = b""):
-    """Read into the first non-empty buffer. `incoming`: what the network delivers (sockets)."""
+    """readv: fill the buffers in order, up to their total. `incoming`: what the network delivers
+    (sockets)."""
     d = s.fds.get(fd)
     if d.is_socket:
         return _recv(s, fd, sum(iov_lens), incoming)
@@ -590,7 +616,7 @@ def fd_read(s: State, fd: int, iov_lens: tuple, incoming: bytes = b""):
     if not (d.is_file or d.stream == "stdin"):
         raise WasiError(Errno.BADF)
     require_rights(d, Rights.FD_READ)
-    n = _first_nonempty(iov_lens)
+    n = sum(iov_lens)
     if d.stream == "stdin":
         data = s.stdin[:n]
         return _emit(replace(s, stdin=s.stdin[len(data):]), FdAccess(fd)), (data,)
@@ -601,7 +627,7 @@ def fd_read(s: State, fd: int, iov_lens: tuple, incoming: bytes = b""):
 
 @spec(FdAccess, NetAccess)
 def fd_write(s: State, fd: int, iovs: tuple):
-    """Write the first non-empty buffer."""
+    """writev: all the buffers, in order."""
     d = s.fds.get(fd)
     if d.is_socket:
         return _send(s, fd, iovs)
@@ -609,7 +635,7 @@ def fd_write(s: State, fd: int, iovs: tuple):
     if not (d.is_file or d.stream in ("stdout", "stderr")):
         raise WasiError(Errno.BADF)
     require_rights(d, Rights.FD_WRITE)
-    data = _first_nonempty(iovs)
+    data = b"".join(iovs)
     if d.stream == "stdout":
         return _emit(replace(s, stdout=s.stdout + data), FdAccess(fd)), (len(data),)
     if d.stream == "stderr":
@@ -649,8 +675,10 @@ def encode_dirents(entries: tuple[Dirent, ...], buf_len: int) -> bytes:
 
 @spec(FdAccess)
 def fd_renumber(s: State, frm: int, to: int):
-    """Move descriptor `frm` to number `to`, closing what `to` named (wasmtime: `to` need not be open)."""
+    """Move descriptor `frm` to number `to`, closing the descriptor `to` named. Both must be open
+    (as wasmtime); `renumber(x, x)` of an open x changes nothing."""
     fds = s.fds.renumber(frm, to)
+    # The displaced descriptor is closed (a socket goes when no descriptor uses it any more).
     dropped = s.fds.lookup(to) if frm != to else None
     s = replace(s, fds=fds)
     if dropped is not None and dropped.socket is not None and not any(
@@ -808,13 +836,16 @@ def path_open(s: State, fd: int, dirflags: int, path: str, oflags: int,
             fs = fs.truncate(ino, 0, s.realtime)
     kind = Filetype.DIRECTORY if fs.is_dir(ino) else Filetype.REGULAR_FILE
     mask = DIR_RIGHTS if kind == Filetype.DIRECTORY else FILE_RIGHTS
+    base = narrow(rights_base, d.rights_inheriting, mask)
     new = Descriptor(
         kind,
-        narrow(rights_base, d.rights_inheriting, mask),
+        base,
         narrow(rights_inheriting, d.rights_inheriting, ALL_RIGHTS),
         d.rights_inheriting,
         node=ino,
         flags=fdflags,
+        # A file is opened for writing exactly when it gets FD_WRITE (as wasmtime).
+        writable=kind == Filetype.REGULAR_FILE and bool(base & Rights.FD_WRITE),
     )
     fds, newfd = s.fds.insert(new)
     s = _with_fs(replace(s, fds=fds), fs)
@@ -907,39 +938,47 @@ def path_unlink_file(s: State, fd: int, path: str):
 # --- poll ----------------------------------------------------------------------------------------
 @spec(FdAccess)
 def poll_oneoff(s: State, subs: tuple, ready: tuple):
-    """`ready`: the indices of the subscriptions the host reports ready (the environment's choice;
-    non-empty, increasing). Events follow wasmtime: fd events report nbytes 1, and HANGUP for a
-    file read at its end."""
+    """Wait for the subscriptions; the events are those ready when the wait ends, in subscription
+    order. `ready`: the indices of the clock and stream subscriptions the host reports ready (the
+    environment's choice); regular files are always ready, whatever `ready` says. Events follow
+    wasmtime: fd events report nbytes 1, and HANGUP for a file read at its end."""
     # Waiting for nothing would block forever (wasmtime: EINVAL).
     if not subs:
         raise WasiError(Errno.INVAL)
     effects = []
     for sub in subs:
-        # Only the three event types decode.
+        # Only the three event types decode (an error fails the whole call).
         if sub.tag not in tuple(Eventtype):
             raise WasiError(Errno.INVAL)
         if sub.tag == Eventtype.CLOCK:
-            # Only the realtime and monotonic clocks can be waited on.
+            # Only the realtime and monotonic clocks can be waited on (the whole call: EINVAL).
             if sub.clock_id not in (Clockid.REALTIME, Clockid.MONOTONIC):
                 raise WasiError(Errno.INVAL)
             _check_flags(sub.flags, 1)
             continue
+        # A bad descriptor fails the whole call (EBADF), not just its event.
         d = s.fds.get(sub.fd)
         readable = d.is_file or d.stream == "stdin" or d.is_socket
         writable = d.is_file or d.stream in ("stdout", "stderr") or d.is_socket
+        # Directories, and streams the wrong way round, cannot be waited on.
         if not (readable if sub.tag == Eventtype.FD_READ else writable):
             raise WasiError(Errno.BADF)
+        # Waiting on a descriptor needs POLL_FD_READWRITE.
         require_rights(d, Rights.POLL_FD_READWRITE)
         effects.append(FdAccess(sub.fd))
-    assert ready and list(ready) == sorted(set(ready)) and all(0 <= i < len(subs) for i in ready)
+    # Regular files never block: they are always ready.
+    files = {i for i, sub in enumerate(subs) if sub.tag != Eventtype.CLOCK and s.fds.get(sub.fd).is_file}
+    fired = sorted(set(ready) | files)
+    assert fired and all(0 <= i < len(subs) for i in fired), "the wait ends with something ready"
     events = []
-    for i in ready:
+    for i in fired:
         sub = subs[i]
         if sub.tag == Eventtype.CLOCK:
             events.append(Event(sub.userdata, Errno.SUCCESS, Eventtype.CLOCK, 0, 0))
             continue
         d = s.fds.get(sub.fd)
         hangup = 0
+        # A file read at (or past) its end reports a hang-up.
         if sub.tag == Eventtype.FD_READ and d.is_file and s.fs.node(d.node).size <= d.offset:
             hangup = Eventrwflags.FD_READWRITE_HANGUP
         events.append(Event(sub.userdata, Errno.SUCCESS, sub.tag, 1, hangup))

@@ -1,8 +1,12 @@
 """The WASI preview1 vocabulary, in one place.
 
-Every number here is a fact from WebAssembly/WASI `legacy/preview1/witx/typenames.witx` and
-`wasi_snapshot_preview1.witx`; nothing else in the project spells these values out.
-The record layouts (`Layout`) give the byte offsets wasm32 guests use (little endian, C alignment).
+The enums, flags, record layouts and signatures are facts from WebAssembly/WASI
+`legacy/preview1/witx/typenames.witx` and `wasi_snapshot_preview1.witx` (checked against the witx
+text: names in witx order, values, field offsets, the 46 calls and their core signatures);
+nothing else in the project spells these values out. The record layouts (`Layout`) give the byte
+offsets wasm32 guests use (little endian, C alignment).
+The rights sets by kind (`FILE_RIGHTS`, `STDIN_RIGHTS`, ...) and `FD_LIMIT` are not witx facts but
+the sandbox's own choices; they live here so that model and runtime share one definition.
 """
 from __future__ import annotations
 
@@ -162,11 +166,11 @@ FILE_RIGHTS_READONLY = (
     Rights.FD_READ | Rights.FD_SEEK | Rights.FD_TELL | Rights.FD_ADVISE
     | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS
 )
-# Stdio streams: character devices or pipes.
-STDIO_RIGHTS = (
-    Rights.FD_READ | Rights.FD_WRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET
-    | Rights.POLL_FD_READWRITE
-)
+# Standard streams (base = inheriting): stdin reads, stdout/stderr write; both may be polled and
+# stat'ed. No FD_FDSTAT_SET_FLAGS: a stream's flags are the embedder's, not the guest's.
+STDIN_RIGHTS = Rights.FD_READ | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE
+STDOUT_RIGHTS = Rights.FD_WRITE | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE  # and stderr
+STDIO_RIGHTS = STDIN_RIGHTS | STDOUT_RIGHTS  # the most any stream may carry
 SOCKET_RIGHTS = (
     Rights.FD_READ | Rights.FD_WRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET
     | Rights.POLL_FD_READWRITE | Rights.SOCK_SHUTDOWN | Rights.SOCK_ACCEPT
@@ -452,6 +456,9 @@ REQUIRED_RIGHT: dict[str, int] = {
 }
 
 SYMLINK_BUDGET = 40  # symlink expansions per resolution, Linux's MAXSYMLINKS
+# A sandbox limit, not a WASI fact: descriptors a guest may hold at once (streams and preopens
+# included); the next path_open / sock_accept / socket is EMFILE. The runtime imports this one.
+FD_LIMIT = 1024
 U32_MAX = (1 << 32) - 1
 U64_MAX = (1 << 64) - 1
 I64_MAX = (1 << 63) - 1

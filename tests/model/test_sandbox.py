@@ -6,8 +6,8 @@ from dataclasses import replace
 from vwasm.model import fdtable, paths, sandbox as sb
 from vwasm.model.effects import FdAccess, PathAccess
 from vwasm.model.wasi import (
-    ALL_RIGHTS, PREVIEW1_CALLS, SIGNATURES, Errno, Eventtype, Fdflags, Filetype, Fstflags, Oflags,
-    Rights, Whence,
+    ALL_RIGHTS, FD_LIMIT, I64_MAX, PREVIEW1_CALLS, SIGNATURES, STDIN_RIGHTS, STDOUT_RIGHTS, Errno,
+    Eventtype, Fdflags, Filetype, Fstflags, Oflags, Rights, Whence,
 )
 
 BOX_FD, RO_FD = 3, 4  # as in conftest.world
@@ -46,16 +46,20 @@ def test_args_and_environ(state):
 
 
 def test_clocks(state):
-    s = sb.tick(state, 1000, 50)
+    s = sb.tick(state, 1000, 50, 7, 3)
     assert ok(sb.clock_time_get(s, 0, 0))[1] == (1000,)
     assert ok(sb.clock_time_get(s, 1, 0))[1] == (50,)
-    assert ok(sb.clock_res_get(s, 1))[1] == (1,)
+    # The CPU-time clocks are offered too (wasmtime: EBADF, a gap the runtime closes).
+    assert ok(sb.clock_time_get(s, 2, 0))[1] == (7,)
+    assert ok(sb.clock_time_get(s, 3, 0))[1] == (3,)
+    assert [ok(sb.clock_res_get(s, c))[1] for c in range(4)] == [(1,)] * 4
+    assert sb.tick(s, 0, 60).process_cputime == 7  # CPU time stays put unless given
 
 
 def test_invalid_clocks(state):
-    assert err(sb.clock_time_get(state, 2, 0), state) == Errno.BADF
-    assert err(sb.clock_res_get(state, 3), state) == Errno.BADF
-    assert err(sb.clock_time_get(state, 9, 0), state) == Errno.INVAL
+    for clock in (4, 9, 1 << 31, -1):
+        assert err(sb.clock_time_get(state, clock, 0), state) == Errno.INVAL
+        assert err(sb.clock_res_get(state, clock), state) == Errno.INVAL
 
 
 def test_random_yield_raise_exit(state):
@@ -69,13 +73,20 @@ def test_random_yield_raise_exit(state):
         sb.sched_yield(s)
 
 
+def test_proc_exit_any_status(state):
+    """DESIGN §5: any status ends the run with that status; no trap at 126 or above."""
+    for code in (0, 125, 126, 134, 255, 256, 0xFFFF_FFFF):
+        s, e, r = sb.proc_exit(state, code)
+        assert (e, r, s.exit_code) == (Errno.SUCCESS, (), code)
+
+
 # --- descriptors -----------------------------------------------------------------------------------
 def test_read_write_seek_tell(state):
     s, (fd,) = ok(open_(state, "file"))
-    s, (data,) = ok(sb.fd_read(s, fd, (0, 4, 100)))
+    s, (data,) = ok(sb.fd_read(s, fd, (1, 3)))
     assert data == b"0123"
     assert ok(sb.fd_tell(s, fd))[1] == (4,)
-    s, (n,) = ok(sb.fd_write(s, fd, (b"", b"AB", b"ignored")))
+    s, (n,) = ok(sb.fd_write(s, fd, (b"A", b"B")))
     assert n == 2 and ok(sb.fd_read(s, fd, (100,)))[1] == (b"6789",)
     s, (pos,) = ok(sb.fd_seek(s, fd, -3, Whence.END))
     assert pos == 7
@@ -85,6 +96,26 @@ def test_read_write_seek_tell(state):
     s, _ = ok(sb.fd_pwrite(s, fd, (b"zz",), 0))
     assert ok(sb.fd_tell(s, fd))[1] == (8,)
     assert ok(sb.fd_pread(s, fd, (100,), 0))[1] == (b"zz23AB6789",)
+
+
+def test_vectored_io_uses_every_buffer(state):
+    """readv/writev/preadv/pwritev: all the iovecs, in order -- not only the first non-empty one."""
+    s, (fd,) = ok(open_(state, "file"))
+    s, (data,) = ok(sb.fd_read(s, fd, (0, 2, 0, 3)))
+    assert data == b"01234" and s.fds.get(fd).offset == 5
+    assert ok(sb.fd_read(s, fd, (4, 4)))[1] == (b"56789",)  # short at the end of the file
+    assert ok(sb.fd_pread(s, fd, (0, 3, 4), 1))[1] == (b"1234567",)
+    s, (n,) = ok(sb.fd_write(s, fd, (b"", b"ab", b"cd")))
+    assert n == 4 and s.fds.get(fd).offset == 9
+    s, (n,) = ok(sb.fd_pwrite(s, fd, (b"X", b"", b"YZ"), 0))
+    assert n == 3 and s.fds.get(fd).offset == 9
+    assert ok(sb.fd_pread(s, fd, (100,), 0))[1] == (b"XYZ34abcd9",)
+    s, (n,) = ok(sb.fd_write(s, 1, (b"o", b"ut")))
+    s, _ = ok(sb.fd_write(s, 2, (b"e", b"", b"rr")))
+    assert n == 3 and (s.stdout, s.stderr) == (b"out", b"err")
+    s, (data,) = ok(sb.fd_read(s, 0, (2, 1, 9)))
+    assert data == b"input" and s.stdin == b""
+    assert ok(sb.fd_read(s, fd, ()))[1] == (b"",) and ok(sb.fd_write(s, fd, ()))[1] == (0,)
 
 
 def test_append_mode(state):
@@ -135,7 +166,34 @@ def test_stdio(state):
     s, _ = ok(sb.fd_write(s, 2, (b"err",)))
     assert (s.stdout, s.stderr) == (b"out", b"err")
     st = ok(sb.fd_filestat_get(s, 1))[1][0]
-    assert st.ino == 0 and st.filetype == Filetype.UNKNOWN
+    assert st == sb.Filestat(0, 0, Filetype.UNKNOWN, 0, 0, 0, 0, 0)
+
+
+def test_stdio_rights_and_types(state):
+    """stdin: READ|FILESTAT_GET|POLL, stdout/stderr: WRITE|FILESTAT_GET|POLL; base = inheriting."""
+    stats = [ok(sb.fd_fdstat_get(state, fd))[1][0] for fd in (0, 1, 2)]
+    assert [(st.rights_base, st.rights_inheriting) for st in stats] == [
+        (STDIN_RIGHTS, STDIN_RIGHTS), (STDOUT_RIGHTS, STDOUT_RIGHTS), (STDOUT_RIGHTS, STDOUT_RIGHTS)]
+    assert STDIN_RIGHTS == Rights.FD_READ | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE
+    assert STDOUT_RIGHTS == Rights.FD_WRITE | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE
+    assert all(st.filetype == Filetype.UNKNOWN and st.flags == 0 for st in stats)
+    tty = sb.initial_state(state.fs, stdio_filetype=Filetype.CHARACTER_DEVICE)
+    assert ok(sb.fd_fdstat_get(tty, 2))[1][0].filetype == Filetype.CHARACTER_DEVICE
+    assert ok(sb.fd_filestat_get(tty, 0))[1][0] == sb.Filestat(0, 0, Filetype.CHARACTER_DEVICE, 0, 0, 0, 0, 0)
+
+
+def test_stdio_filestat_needs_no_right(state):
+    s, _ = ok(sb.fd_fdstat_set_rights(state, 1, Rights.FD_WRITE, 0))
+    assert ok(sb.fd_filestat_get(s, 1))[1][0].filetype == Filetype.UNKNOWN
+    s, (fd,) = ok(open_(s, "file", base=Rights.FD_READ))
+    assert err(sb.fd_filestat_get(s, fd), s) == Errno.NOTCAPABLE  # files still need it
+
+
+def test_invalid_stdio_set_flags(state):
+    """Streams' flags cannot be set: EBADF (files only), whatever the flags."""
+    for fd in (0, 1, 2):
+        for flags in (0, Fdflags.APPEND, Fdflags.NONBLOCK, Fdflags.SYNC, 1 << 9):
+            assert err(sb.fd_fdstat_set_flags(state, fd, flags), state) == Errno.BADF
 
 
 def test_fdstat_get_and_set_flags(state):
@@ -148,6 +206,23 @@ def test_fdstat_get_and_set_flags(state):
     assert err(sb.fd_fdstat_set_flags(s, fd, 1 << 7), s) == Errno.INVAL
     assert err(sb.fd_fdstat_set_flags(s, BOX_FD, 0), s) == Errno.BADF
     assert err(sb.fd_fdstat_get(s, 77), s) == Errno.BADF
+
+
+def test_set_flags_files_only_and_order(state):
+    """Files only (directories, streams, sockets: EBADF); the runtime checks the descriptor, its
+    kind and right before the flags; DSYNC/RSYNC/SYNC or unknown bits: EINVAL."""
+    s, (fd,) = ok(open_(state, "file"))
+    for bad in (Fdflags.DSYNC, Fdflags.RSYNC, Fdflags.SYNC, Fdflags.APPEND | Fdflags.SYNC, 1 << 5, 1 << 15):
+        assert err(sb.fd_fdstat_set_flags(s, fd, bad), s) == Errno.INVAL
+    s2, _ = ok(sb.fd_fdstat_set_flags(s, fd, Fdflags.APPEND))
+    assert s2.fds.get(fd).flags == Fdflags.APPEND
+    s2, _ = ok(sb.fd_fdstat_set_flags(s2, fd, Fdflags.NONBLOCK))
+    assert s2.fds.get(fd).flags == Fdflags.NONBLOCK  # APPEND cleared: the flags are set, not added
+    assert err(sb.fd_fdstat_set_flags(s, 99, 1 << 9), s) == Errno.BADF
+    assert err(sb.fd_fdstat_set_flags(s, BOX_FD, 1 << 9), s) == Errno.BADF
+    assert err(sb.fd_fdstat_set_flags(s, LISTEN_FD, Fdflags.NONBLOCK), s) == Errno.BADF
+    s3, (ro,) = ok(open_(s, "file", base=Rights.FD_READ))
+    assert err(sb.fd_fdstat_set_flags(s3, ro, 1 << 9), s3) == Errno.NOTCAPABLE
 
 
 def test_fdstat_set_rights_only_drops(state):
@@ -194,7 +269,6 @@ def test_advise_allocate_sync(state):
     assert ok(sb.fd_advise(s, fd, 0, 10, 1))[0].trace[-1] == FdAccess(fd)
     assert err(sb.fd_advise(s, fd, 0, 10, 9), s) == Errno.INVAL
     assert err(sb.fd_advise(s, BOX_FD, 0, 10, 0), s) == Errno.BADF
-    assert err(sb.fd_allocate(s, fd, 0, 10), s) == Errno.NOTSUP
     assert err(sb.fd_allocate(s, BOX_FD, 0, 10), s) == Errno.BADF
     ok(sb.fd_sync(s, fd))
     ok(sb.fd_datasync(s, fd))
@@ -204,6 +278,43 @@ def test_advise_allocate_sync(state):
     assert err(sb.fd_sync(s2, ro), s2) == Errno.NOTCAPABLE
     assert err(sb.fd_advise(s2, ro, 0, 1, 0), s2) == Errno.NOTCAPABLE
     assert err(sb.fd_allocate(s2, ro, 0, 1), s2) == Errno.NOTCAPABLE
+
+
+def test_allocate_grows_like_posix_fallocate(state):
+    s, (fd,) = ok(open_(state, "file"))
+    s = sb.tick(s, 77, 0)
+    s2, _ = ok(sb.fd_allocate(s, fd, 0, 4))
+    assert s2.fs == s.fs  # already long enough: unchanged, never shrunk
+    s2, _ = ok(sb.fd_allocate(s, fd, 8, 8))
+    st = ok(sb.fd_filestat_get(s2, fd))[1][0]
+    assert (st.size, st.mtim) == (16, 77)
+    assert ok(sb.fd_pread(s2, fd, (100,), 0))[1] == (b"0123456789" + b"\0" * 6,)
+    assert s2.fds.get(fd).offset == 0  # the position does not move
+    s3, (app,) = ok(open_(s, "file", fdflags=Fdflags.APPEND))
+    assert ok(sb.fd_filestat_get(ok(sb.fd_allocate(s3, app, 20, 1))[0], app))[1][0].size == 21
+
+
+def test_invalid_allocate(state):
+    s, (fd,) = ok(open_(state, "file"))
+    # The end of the range past the largest file size: EFBIG (also when offset alone is huge).
+    assert err(sb.fd_allocate(s, fd, I64_MAX, 1), s) == Errno.FBIG
+    assert err(sb.fd_allocate(s, fd, 1 << 63, 0), s) == Errno.FBIG
+    assert err(sb.fd_allocate(s, fd, 0, (1 << 64) - 1), s) == Errno.FBIG
+    # An empty range: EINVAL (posix_fallocate).
+    assert err(sb.fd_allocate(s, fd, 100, 0), s) == Errno.INVAL
+    # Beyond the sandbox's file-size quota: EFBIG.
+    assert err(sb.fd_allocate(s, fd, 0, (1 << 24) + 1), s) == Errno.FBIG
+    # Files only.
+    for other in (0, 1, BOX_FD, LISTEN_FD):
+        assert err(sb.fd_allocate(s, other, 0, 1), s) == Errno.BADF
+    # A file opened without FD_WRITE cannot grow (posix_fallocate on a read-only fd: EBADF) ...
+    s2, (ro,) = ok(open_(s, "file", base=Rights.FD_ALLOCATE | Rights.FD_READ))
+    assert not s2.fds.get(ro).writable
+    assert err(sb.fd_allocate(s2, ro, 0, 100), s2) == Errno.BADF
+    # ... while one that dropped FD_WRITE after opening still can (the access mode is fixed).
+    s3, (rw,) = ok(open_(s, "file", base=Rights.FD_ALLOCATE | Rights.FD_WRITE))
+    s3, _ = ok(sb.fd_fdstat_set_rights(s3, rw, Rights.FD_ALLOCATE, 0))
+    assert ok(sb.fd_allocate(s3, rw, 0, 100))[0].fs.node(s3.fds.get(rw).node).size == 100
 
 
 def test_prestat(state):
@@ -235,11 +346,33 @@ def test_close_and_renumber(state):
     assert s2.fds.get(1).node == s.fds.get(fd).node and s2.fds.lookup(fd) is None
     assert ok(sb.fd_renumber(s, fd, fd))[0].fds == s.fds
     assert err(sb.fd_renumber(s, 99, 1), s) == Errno.BADF
+    assert err(sb.fd_renumber(s, 99, 99), s) == Errno.BADF
     s3, _ = ok(sb.fd_close(s, fd))
     assert s3.fds.lookup(fd) is None
     assert err(sb.fd_close(s3, fd), s3) == Errno.BADF
     s4, _ = ok(sb.fd_close(s3, BOX_FD))  # preopens can be closed
     assert err(open_(s4, "file"), s4) == Errno.BADF
+
+
+def test_invalid_renumber_to_closed(state):
+    """Both numbers must be open (wasmtime p1.rs: `to` not in the table is EBADF)."""
+    s, (fd,) = ok(open_(state, "file"))
+    for to in (fd + 1, 99, 0xFFFF_FFFF):
+        assert err(sb.fd_renumber(s, fd, to), s) == Errno.BADF
+
+
+def test_renumber_closes_the_displaced(state):
+    s, (a,) = ok(open_(state, "file"))
+    s, (b,) = ok(open_(s, "a/f"))
+    node_b = s.fds.get(b).node
+    s, _ = ok(sb.path_unlink_file(s, BOX_FD, "a/f"))
+    s2, _ = ok(sb.fd_renumber(s, a, b))
+    assert s2.fds.fds() == tuple(sorted(set(s.fds.fds()) - {a}))
+    assert s2.fds.get(b) == s.fds.get(a)
+    assert not s2.fs.has(node_b)  # the displaced descriptor was the last user of an unlinked file
+    s3, (c,) = ok(sb.socket(s, 2, 1, 0))
+    s3, _ = ok(sb.fd_renumber(s3, a, c))  # a displaced socket is closed too
+    assert s3.sockets == s.sockets
 
 
 def test_unlinked_open_file_survives_until_close(state):
@@ -439,6 +572,51 @@ def test_poll_oneoff(state):
     assert err(sb.poll_oneoff(s, (sb.Subscription(1, 2, fd=BOX_FD),), (0,)), s) == Errno.BADF
     s4, (ro,) = ok(open_(s, "file", base=Rights.FD_READ))
     assert err(sb.poll_oneoff(s4, (sb.Subscription(1, 1, fd=ro),), (0,)), s4) == Errno.NOTCAPABLE
+
+
+def test_poll_files_always_ready_in_subscription_order(state):
+    s, (fd,) = ok(open_(state, "file"))
+    subs = (sb.Subscription(1, Eventtype.FD_READ, fd=0), sb.Subscription(2, Eventtype.FD_WRITE, fd=fd),
+            sb.Subscription(3, Eventtype.CLOCK, clock_id=0, timeout=5),
+            sb.Subscription(4, Eventtype.FD_READ, fd=fd))
+    # The environment reports nothing but the files: they are ready anyway.
+    _, (events,) = ok(sb.poll_oneoff(s, subs, ()))
+    assert [(e.userdata, e.type, e.nbytes, e.flags) for e in events] == [
+        (2, Eventtype.FD_WRITE, 1, 0), (4, Eventtype.FD_READ, 1, 0)]
+    _, (events,) = ok(sb.poll_oneoff(s, subs, (2, 0)))
+    assert [e.userdata for e in events] == [1, 2, 3, 4]
+    assert events[2] == sb.Event(3, Errno.SUCCESS, Eventtype.CLOCK, 0, 0)
+    # Streams fire only when the host says so; without files something must be ready.
+    with pytest.raises(AssertionError):
+        sb.poll_oneoff(s, subs[:1], ())
+
+
+def test_invalid_poll_fails_the_whole_call(state):
+    s, (fd,) = ok(open_(state, "file"))
+    good = (sb.Subscription(1, Eventtype.FD_READ, fd=fd), sb.Subscription(2, Eventtype.CLOCK, clock_id=1))
+    for clock in (2, 3, 4):  # only realtime and monotonic can be waited on
+        bad = good + (sb.Subscription(3, Eventtype.CLOCK, clock_id=clock),)
+        assert err(sb.poll_oneoff(s, bad, (0,)), s) == Errno.INVAL
+    assert err(sb.poll_oneoff(s, good + (sb.Subscription(3, Eventtype.FD_WRITE, fd=55),), (0,)), s) == Errno.BADF
+    assert err(sb.poll_oneoff(s, good + (sb.Subscription(3, Eventtype.FD_READ, fd=BOX_FD),), (0,)), s) == Errno.BADF
+    # Errors are found in subscription order.
+    both = (sb.Subscription(3, Eventtype.FD_READ, fd=55), sb.Subscription(4, Eventtype.CLOCK, clock_id=3))
+    assert err(sb.poll_oneoff(s, both, (0,)), s) == Errno.BADF
+    assert err(sb.poll_oneoff(s, both[::-1], (0,)), s) == Errno.INVAL
+    # Streams need POLL_FD_READWRITE too.
+    s2, _ = ok(sb.fd_fdstat_set_rights(s, 0, Rights.FD_READ, 0))
+    assert err(sb.poll_oneoff(s2, (sb.Subscription(1, Eventtype.FD_READ, fd=0),), (0,)), s2) == Errno.NOTCAPABLE
+
+
+def test_descriptor_limit(state):
+    """FD_LIMIT (model/wasi.py, 1024) descriptors in all: the next open is EMFILE, nothing changed."""
+    s = state
+    while len(s.fds.entries) < FD_LIMIT:
+        s, _ = ok(open_(s, "file"))
+    assert s.fds.fds()[-1] == FD_LIMIT - 1
+    assert err(open_(s, "file"), s) == Errno.MFILE
+    assert err(open_(s, "new", Oflags.CREAT), s) == Errno.MFILE
+    assert err(sb.socket(s, 2, 1, 0), s) == Errno.MFILE
 
 
 # --- sockets ---------------------------------------------------------------------------------------
