@@ -351,3 +351,19 @@ def prove(solver_timeout_ms: int, hyps, goal) -> tuple[str, Any]:
     if r == z3.sat:
         return "sat", s.model()
     return "unknown", s.reason_unknown()
+
+
+def int_identity(*modules):
+    """Let `int(x)` on a Sym be x (as int() on a Python int is) inside the given modules, by
+    shadowing the builtin in their globals; returns an undo function."""
+    import builtins
+
+    def _int(x=0, *a):
+        return x if isinstance(x, Sym) and not a else builtins.int(x, *a)
+    for m in modules:
+        m.__dict__["int"] = _int
+
+    def undo():
+        for m in modules:
+            m.__dict__.pop("int", None)
+    return undo

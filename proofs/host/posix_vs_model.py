@@ -1,0 +1,21 @@
+"""The TCB check: the runtime over PosixHost (a real temporary tree) behaves like the runtime over
+ModelHost -- same errnos, same new descriptors and bytes, and the real tree read back with
+`FileSystem.from_host` equals ModelHost's tree after every call (see refinement/machine.py)."""
+from __future__ import annotations
+
+from proofs.core import HOST, Outcome, obligation
+from proofs.refinement.stateful import run_machine
+
+N_EXAMPLES = 100
+STEPS = 25
+
+
+@obligation("host.posix_vs_model", family=HOST, tool="hypothesis", guarantee="2, 3 (PosixHost = ModelHost)",
+            bound=f"{N_EXAMPLES} derandomised sequences of ≤ {STEPS} calls on a real temp dir", budget=120)
+def posix_vs_model() -> Outcome:
+    from proofs.refinement.machine import Machine
+
+    class HostCheck(Machine):
+        CHECK_MODEL = False
+        COUNT = {"steps": 0}
+    return run_machine(HostCheck, N_EXAMPLES, STEPS, min_kinds=15, budget_s=120)
