@@ -305,15 +305,17 @@ class Signal(enum.IntEnum):
     SYS = 30
 
 
-# --- WaVe's socket extension (`socket`, `sock_connect`): POSIX-like constants, as WaVe uses them.
+# --- WaVe's socket extension (`socket`, `sock_connect`), with WaVe's numbers: `socket(domain, type,
+# protocol, fd_out)` takes domain 1 for IPv4 (we add 2 for IPv6), type 6 for a stream and 5 for a
+# datagram socket (preview1's filetype numbers) and protocol 0 or the one the type implies.
 class AddressFamily(enum.IntEnum):
-    INET = 2
-    INET6 = 10
+    INET = 1
+    INET6 = 2
 
 
 class SocketType(enum.IntEnum):
-    STREAM = 1
-    DGRAM = 2
+    DGRAM = 5
+    STREAM = 6
 
 
 class Protocol(enum.IntEnum):
@@ -352,6 +354,11 @@ SUBSCRIPTION_FD = Layout("subscription_fd_readwrite", "<I", 4)  # at offset 16 o
 SUBSCRIPTION_UNION_OFFSET = 16
 EVENT = Layout("event", "<QHB5xQH6x", 8)  # userdata, error, type, fd_readwrite.nbytes, .flags
 
+# sock_connect's address, as WaVe reads it: family (u16, little endian), then the port and address in
+# network byte order, as C's sockaddr_in / sockaddr_in6 hold them.
+SOCKADDR_IN = Layout("sockaddr_in", "<H2s4s8x", 1)  # family, port, addr
+SOCKADDR_IN6 = Layout("sockaddr_in6", "<H2sI16sI", 1)  # family, port, flowinfo, addr, scope_id
+
 U8 = Layout("u8", "<B", 1)
 U16 = Layout("u16", "<H", 2)
 U32 = Layout("u32", "<I", 4)
@@ -359,6 +366,7 @@ U64 = Layout("u64", "<Q", 8)
 
 assert (IOVEC.size, FDSTAT.size, FILESTAT.size, PRESTAT.size, DIRENT.size) == (8, 24, 64, 8, 24)
 assert (SUBSCRIPTION.size, SUBSCRIPTION_CLOCK.size, EVENT.size) == (48, 32, 32)
+assert (SOCKADDR_IN.size, SOCKADDR_IN6.size) == (16, 28)
 
 # --- The calls ------------------------------------------------------------------------------------
 # Core wasm signature of every import: parameter kinds ('i' = i32, 'I' = i64) and result kinds.

@@ -4,6 +4,7 @@ import pytest
 from vwasm.model import net
 from vwasm.model.fs import ROOT, FileSystem
 from vwasm.model.sandbox import Preopen, initial_state
+from vwasm.model.wasi import AddressFamily, SocketType
 
 BOX_FD = 3
 RO_FD = 4
@@ -46,5 +47,5 @@ def state():
         args=("prog", "x"),
         env=(("HOME", "/box"),),
         stdin=b"input",
-        listeners=((2, 1),),
+        listeners=((AddressFamily.INET, SocketType.STREAM),),
     )

@@ -34,8 +34,8 @@ def test_invalid_rule_text():
 def test_socket_rule():
     s = net.socket_rule(NL, AddressFamily.INET, SocketType.STREAM, 0)
     assert s.proto == Protocol.TCP and s.wf()
-    assert errno_of(net.socket_rule, NL, 1, SocketType.STREAM, 0) == Errno.AFNOSUPPORT
-    assert errno_of(net.socket_rule, NL, AddressFamily.INET, 5, 0) == Errno.PROTOTYPE
+    assert errno_of(net.socket_rule, NL, 3, SocketType.STREAM, 0) == Errno.AFNOSUPPORT
+    assert errno_of(net.socket_rule, NL, AddressFamily.INET, 1, 0) == Errno.PROTOTYPE
     assert errno_of(net.socket_rule, NL, AddressFamily.INET, SocketType.STREAM, 17) == Errno.PROTONOSUPPORT
     assert errno_of(net.socket_rule, NL, AddressFamily.INET, SocketType.DGRAM, 0) == Errno.NOTCAPABLE
 

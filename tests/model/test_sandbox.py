@@ -9,6 +9,10 @@ from vwasm.model.wasi import (
     ALL_RIGHTS, FD_LIMIT, I64_MAX, PREVIEW1_CALLS, SIGNATURES, STDIN_RIGHTS, STDOUT_RIGHTS, Errno,
     Eventtype, Fdflags, Filetype, Fstflags, Oflags, Rights, Whence,
 )
+from vwasm.model.wasi import AddressFamily, SocketType
+
+INET, INET6 = AddressFamily.INET, AddressFamily.INET6
+STREAM, DGRAM = SocketType.STREAM, SocketType.DGRAM
 
 BOX_FD, RO_FD = 3, 4  # as in conftest.world
 
@@ -370,7 +374,7 @@ def test_renumber_closes_the_displaced(state):
     assert s2.fds.fds() == tuple(sorted(set(s.fds.fds()) - {a}))
     assert s2.fds.get(b) == s.fds.get(a)
     assert not s2.fs.has(node_b)  # the displaced descriptor was the last user of an unlinked file
-    s3, (c,) = ok(sb.socket(s, 2, 1, 0))
+    s3, (c,) = ok(sb.socket(s, INET, STREAM, 0))
     s3, _ = ok(sb.fd_renumber(s3, a, c))  # a displaced socket is closed too
     assert s3.sockets == s.sockets
 
@@ -616,18 +620,18 @@ def test_descriptor_limit(state):
     assert s.fds.fds()[-1] == FD_LIMIT - 1
     assert err(open_(s, "file"), s) == Errno.MFILE
     assert err(open_(s, "new", Oflags.CREAT), s) == Errno.MFILE
-    assert err(sb.socket(s, 2, 1, 0), s) == Errno.MFILE
+    assert err(sb.socket(s, INET, STREAM, 0), s) == Errno.MFILE
 
 
 # --- sockets ---------------------------------------------------------------------------------------
 def test_socket_connect_send_recv_shutdown(state):
-    s, (fd,) = ok(sb.socket(state, 2, 1, 0))
+    s, (fd,) = ok(sb.socket(state, INET, STREAM, 0))
     assert s.fds.get(fd).filetype == Filetype.SOCKET_STREAM
     assert err(sb.sock_send(s, fd, (b"x",), 0), s) == Errno.NOTCONN
-    assert err(sb.sock_connect(s, fd, 2, 0x0B000001, 80), s) == Errno.NOTCAPABLE
-    assert err(sb.sock_connect(s, fd, 2, 0x0A000001, 80, Errno.CONNREFUSED), s) == Errno.CONNREFUSED
-    s, _ = ok(sb.sock_connect(s, fd, 2, 0x0A000001, 80))
-    assert err(sb.sock_connect(s, fd, 2, 0x0A000001, 80), s) == Errno.ISCONN
+    assert err(sb.sock_connect(s, fd, INET, 0x0B000001, 80), s) == Errno.NOTCAPABLE
+    assert err(sb.sock_connect(s, fd, INET, 0x0A000001, 80, Errno.CONNREFUSED), s) == Errno.CONNREFUSED
+    s, _ = ok(sb.sock_connect(s, fd, INET, 0x0A000001, 80))
+    assert err(sb.sock_connect(s, fd, INET, 0x0A000001, 80), s) == Errno.ISCONN
     s, (n,) = ok(sb.sock_send(s, fd, (b"ab", b"c"), 0))
     assert n == 3 and s.trace[-1].addr == 0x0A000001
     assert ok(sb.sock_recv(s, fd, (4,), 0, b"hi"))[1] == (b"hi", 0)
@@ -644,16 +648,16 @@ def test_socket_connect_send_recv_shutdown(state):
 
 
 def test_invalid_socket_creation(state):
-    assert err(sb.socket(state, 2, 2, 0), state) == Errno.NOTCAPABLE  # no UDP/IPv4 rule
-    assert err(sb.socket(state, 7, 1, 0), state) == Errno.AFNOSUPPORT
-    assert err(sb.socket(state, 2, 1, 17), state) == Errno.PROTONOSUPPORT
-    assert ok(sb.socket(state, 10, 2, 17))[1]
+    assert err(sb.socket(state, INET, DGRAM, 0), state) == Errno.NOTCAPABLE  # no UDP/IPv4 rule
+    assert err(sb.socket(state, 7, STREAM, 0), state) == Errno.AFNOSUPPORT
+    assert err(sb.socket(state, INET, STREAM, 17), state) == Errno.PROTONOSUPPORT
+    assert ok(sb.socket(state, INET6, DGRAM, 17))[1]
 
 
 def test_invalid_socket_calls_on_non_sockets(state):
     for call, args in [(sb.sock_send, (BOX_FD, (b"x",), 0)), (sb.sock_recv, (BOX_FD, (1,), 0, b"")),
                        (sb.sock_shutdown, (1, 1)), (sb.sock_accept, (BOX_FD, 0, None)),
-                       (sb.sock_connect, (1, 2, 0x0A000001, 80))]:
+                       (sb.sock_connect, (1, INET, 0x0A000001, 80))]:
         assert err(call(state, *args), state) == Errno.NOTSOCK, call.__name__
     assert err(sb.sock_send(state, 99, (b"x",), 0), state) == Errno.BADF
 
@@ -667,14 +671,14 @@ def test_sock_accept(state):
     assert err(sb.sock_accept(s, fd, 0, (1, 2)), s) == Errno.NOTCAPABLE
     s, _ = ok(sb.sock_send(s, fd, (b"hello",), 0))  # inbound peers need no netlist entry
     assert ok(sb.sock_recv(s, fd, (9,), 0, b"x"))[1] == (b"x", 0)
-    s, (c,) = ok(sb.socket(s, 2, 1, 0))
+    s, (c,) = ok(sb.socket(s, INET, STREAM, 0))
     assert err(sb.sock_accept(s, c, 0, (1, 2)), s) == Errno.NOTCAPABLE
 
 
 # --- contracts and broken models ------------------------------------------------------------------
 def test_contracts_are_on(state):
     assert all(hasattr(f, "__preconditions__") for f in sb.TRANSITIONS.values())
-    bad = replace(state, netlist=state.netlist + (state.netlist[0].__class__(6, 2, 1, 8, 0, 0),))
+    bad = replace(state, netlist=state.netlist + (state.netlist[0].__class__(6, INET, 1, 8, 0, 0),))
     with pytest.raises(icontract.ViolationError):
         sb.sched_yield(bad)
 
@@ -732,13 +736,13 @@ def test_broken_netlist_is_caught(monkeypatch, state):
     """Mutant: sock_connect forgets the netlist."""
     from vwasm.model import net
     monkeypatch.setattr(net, "allowed", lambda *a: True)
-    s, (fd,) = ok(sb.socket(state, 2, 1, 0))
+    s, (fd,) = ok(sb.socket(state, INET, STREAM, 0))
     monkeypatch.undo()
     from vwasm.model import net as net2
     monkeypatch.setattr(net2, "connect_rule", lambda nl, sock, fam, addr, port: replace(
         sock, status="connected", peer=(addr, port)))
     with pytest.raises(icontract.ViolationError, match="trace grows"):
-        sb.sock_connect(s, fd, 2, 0x0B000001, 80)
+        sb.sock_connect(s, fd, INET, 0x0B000001, 80)
 
 
 def test_broken_absolute_symlink_creation_is_caught(monkeypatch, state):
