@@ -38,7 +38,7 @@ def run_machine(cls, examples: int, steps: int, min_kinds: int, budget_s: float)
     n = cls.COUNT["steps"]
     if n < examples * 3 or len(events) < min_kinds:
         raise TooLittleEvidence(f"{n} calls, {len(events)} outcome kinds")
-    return Outcome(f"hypothesis: {examples} sequences, {n:,} calls in 3 worlds, {len(events)} call/outcome kinds "
+    return Outcome(f"hypothesis: {examples} sequences, {n:,} calls compared, {len(events)} call/outcome kinds "
                    f"({time.perf_counter() - t0:.1f} s)", status="checked")
 
 
