@@ -16,6 +16,7 @@ from wasmtime import _ffi as ffi
 from vwasm.model.wasi import PREVIEW1_MODULE, SIGNATURES, Errno, WasiError
 
 from . import syscalls
+from .audit import AuditViolation
 from .errors import ProcExit, Trap
 
 _M32 = 0xFFFF_FFFF
@@ -34,12 +35,17 @@ def _trap_ptr(message: str) -> int:
     return ctypes.cast(wasmtime.Trap(message)._consume(), ctypes.c_void_p).value
 
 
-def _source(name: str, params: str, results: str) -> str:
-    """Python source of the callback for one import: argument decoding unrolled, no per-call lists."""
+def _body(params: str, results: str) -> str:
+    """The handler call with its arguments decoded from the raw array (unrolled), result stored."""
     args = ", ".join(
         f"a[{_RAW_STRIDE * i}]" + (" & M32" if kind == "i" else "") for i, kind in enumerate(params))
     call = f"handler(cx{', ' if args else ''}{args})"
-    body = f"a[0] = {call}" if results else call
+    return f"a[0] = {call}" if results else call
+
+
+def _source(name: str, params: str, results: str) -> str:
+    """Python source of the callback for one import: argument decoding unrolled, no per-call lists."""
+    body = _body(params, results)
     return f"""
 def callback(env, caller, a, n):
     try:
@@ -52,6 +58,34 @@ def callback(env, caller, a, n):
     except BaseException as e:
         return fail(cx, {name!r}, e)
 """
+
+
+def _audit_source(name: str, params: str, results: str) -> str:
+    """The audit-mode callback (`Config.audit`): the same call, bracketed by `Audit.begin`/`end`;
+    an unsafe effect -- found while the call ran or by `trace_safe` after it -- is the trap."""
+    body = _body(params, results)
+    return f"""
+def callback(env, caller, a, n):
+    mark = begin({name!r})
+    try:
+        cx.mem.sync()
+        {body}
+    except WasiError as e:
+        a[0] = e.errno
+    except BaseException as e:
+        return fail(cx, {name!r}, end(mark) or e)
+    bad = end(mark)
+    if bad is not None:
+        return fail(cx, {name!r}, bad)
+    return 0
+"""
+
+
+def _audit_fail(cx, name: str, exc: BaseException) -> int:
+    """As `_fail`, but an audit violation is its own trap message (`audit: unsafe effect ...`)."""
+    if isinstance(exc, AuditViolation):
+        return _trap_ptr(str(exc))
+    return _fail(cx, name, exc)
 
 
 def _fail(cx, name: str, exc: BaseException) -> int:
@@ -74,6 +108,17 @@ _CODE = {name: compile(_source(name, params, results), f"<vwasm.abi:{name}>", "e
          for name, (params, results) in SIGNATURES.items()}
 
 
+_AUDIT_CODE: dict = {}  # compiled on the first audited link only
+
+
+def _audit_code(name: str):
+    code = _AUDIT_CODE.get(name)
+    if code is None:
+        code = _AUDIT_CODE[name] = compile(_audit_source(name, *SIGNATURES[name]), f"<vwasm.abi:audit:{name}>",
+                                           "exec")
+    return code
+
+
 class Registration:
     """Keeps every FuncType and ctypes callback alive for as long as the linker may call them."""
 
@@ -81,8 +126,9 @@ class Registration:
         self.keep: list = []
 
 
-def link(linker: wasmtime.Linker, cx) -> Registration:
-    """Define all 48 imports in `linker`, each calling its handler with `cx`."""
+def link(linker: wasmtime.Linker, cx, audit=None) -> Registration:
+    """Define all 48 imports in `linker`, each calling its handler with `cx`; with an `Audit`
+    (vwasm.audit), through the audit callbacks instead."""
     reg = Registration()
     # One FuncType per signature, per link: a FuncType shared across engines aborts the process.
     functypes = {sig: wasmtime.FuncType([_VALTYPE[k] for k in sig[0]], [_VALTYPE[k] for k in sig[1]])
@@ -92,7 +138,11 @@ def link(linker: wasmtime.Linker, cx) -> Registration:
     for name, signature in SIGNATURES.items():
         scope = {"handler": syscalls.HANDLERS.get(name, _enosys), "cx": cx, "M32": _M32,
                  "WasiError": WasiError, "fail": _fail}
-        exec(_CODE[name], scope)
+        if audit is None:
+            exec(_CODE[name], scope)
+        else:
+            scope.update(fail=_audit_fail, begin=audit.begin, end=audit.end)
+            exec(_audit_code(name), scope)
         callback = _CALLBACK(scope["callback"])
         field = name.encode()
         error = _define_unchecked(linker.ptr(), module, len(module), field, len(field),
