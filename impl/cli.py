@@ -41,6 +41,13 @@ def _parser() -> _Parser:
     run.add_argument("--env", action="append", default=[], metavar="K=V | K",
                      help="set a guest environment variable (K alone: copy it from this process)")
     run.add_argument("--inherit-env", action="store_true", help="copy this process's whole environment")
+    run.add_argument("--allow-net", action="append", default=[], metavar="PROTO:ADDR[/N]:PORT[-PORT]",
+                     help="let the guest open sockets to these endpoints (e.g. tcp:127.0.0.1:8080)")
+    run.add_argument("--tcplisten", action="append", default=[], metavar="ADDR:PORT",
+                     help="grant a listening TCP socket the guest can accept connections on")
+    run.add_argument("--audit", action="store_true",
+                     help="check every effect of every host call against the sandbox policy (slower); "
+                          "an unsafe one stops the guest with a trap")
     run.add_argument("file", metavar="FILE.wasm")
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
     return top
@@ -72,6 +79,18 @@ def config_from(ns: argparse.Namespace) -> Config:
         config.preopen_dir(*_preopen(spec))
     for spec in ns.dir_ro:
         config.preopen_dir(*_preopen(spec), read_only=True)
+    for rule in ns.allow_net:
+        try:
+            config.allow_net(rule)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    for spec in ns.tcplisten:
+        address, sep, port = spec.rpartition(":")
+        if not sep or not port.isdigit() or not 0 <= int(port) <= 0xFFFF:
+            raise UsageError(f"bad --tcplisten {spec!r}: expected ADDR:PORT")
+        config.tcp_listen(address.strip("[]") or "0.0.0.0", int(port))
+    if ns.audit:
+        config.enable_audit(keep_trace=False)
     config.inherit_stdin()
     config.inherit_stdout()
     config.inherit_stderr()

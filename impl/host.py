@@ -13,11 +13,12 @@ import errno as E
 import fcntl
 import os
 import select
+import socket as _socket
 import stat as S
 import time
 from typing import NamedTuple
 
-from vwasm.model.wasi import Clockid, Errno, Filetype, WasiError
+from vwasm.model.wasi import AddressFamily, Clockid, Errno, Filetype, Sdflags, SocketType, WasiError
 
 from .resolve import Open
 
@@ -127,6 +128,16 @@ _CLOCKS = {
 }
 
 
+_FAMILIES = {AddressFamily.INET: _socket.AF_INET, AddressFamily.INET6: _socket.AF_INET6}
+_TYPES = {SocketType.STREAM: _socket.SOCK_STREAM, SocketType.DGRAM: _socket.SOCK_DGRAM}
+_SHUT = {Sdflags.RD: _socket.SHUT_RD, Sdflags.WR: _socket.SHUT_WR, Sdflags.RD | Sdflags.WR: _socket.SHUT_RDWR}
+
+
+def _sockaddr(family: int, addr: bytes, port: int) -> tuple:
+    text = _socket.inet_ntop(_FAMILIES[family], addr)
+    return (text, port) if family == AddressFamily.INET else (text, port, 0, 0)
+
+
 class PosixHost:
     """The trusted layer over the kernel. Every method is one OS call, errors translated."""
 
@@ -146,6 +157,19 @@ class PosixHost:
     def inherited(self, fd: int) -> int:
         """A duplicate of one of this process's standard streams (so closing it is the guest's own)."""
         return os.dup(fd)
+
+    def listen_tcp(self, address: str, port: int) -> tuple[int, AddressFamily]:
+        """A listening TCP socket the embedder grants (`--tcplisten`): the guest may only accept on it."""
+        family = _socket.AF_INET6 if ":" in address else _socket.AF_INET
+        s = _socket.socket(family, _socket.SOCK_STREAM)
+        s.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((address, port))
+            s.listen(128)
+        except OSError:
+            s.close()
+            raise
+        return s.detach(), (AddressFamily.INET6 if family == _socket.AF_INET6 else AddressFamily.INET)
 
     # --- streams and files ------------------------------------------------------------------------
     def readv(self, h, bufs) -> int:
@@ -345,6 +369,48 @@ class PosixHost:
             return fn(*args, **kw)
         except OSError as e:
             raise WasiError(errno_of(e)) from None
+
+    # --- sockets (the handlers have already checked the netlist) --------------------------------
+    def socket(self, family: AddressFamily, type_: SocketType) -> int:
+        try:
+            return _socket.socket(_FAMILIES[family], _TYPES[type_]).detach()
+        except OSError as e:
+            raise WasiError(errno_of(e)) from None
+
+    def connect(self, h, family: AddressFamily, addr: bytes, port: int) -> None:
+        self._sock(h, "connect", _sockaddr(family, addr, port))
+
+    def accept(self, h, nonblock: bool) -> tuple[int, bytes, int]:
+        """A connection waiting on listener h: (handle, peer address bytes, peer port)."""
+        conn, peer = self._sock(h, "accept")
+        conn.setblocking(not nonblock)
+        family = _socket.AF_INET6 if conn.family == _socket.AF_INET6 else _socket.AF_INET
+        return conn.detach(), _socket.inet_pton(family, peer[0]), peer[1]
+
+    def recv(self, h, bufs, peek: bool, waitall: bool) -> tuple[int, bool]:
+        """Receive into bufs: (bytes received, whether a datagram was truncated)."""
+        flags = (_socket.MSG_PEEK if peek else 0) | (_socket.MSG_WAITALL if waitall else 0)
+        n, _, msg_flags, _ = self._sock(h, "recvmsg_into", bufs, 0, flags)
+        return n, bool(msg_flags & _socket.MSG_TRUNC)
+
+    def send(self, h, bufs) -> int:
+        return self._sock(h, "sendmsg", bufs)
+
+    def shutdown(self, h, how: int) -> None:
+        self._sock(h, "shutdown", _SHUT[how])
+
+    @staticmethod
+    def _sock(h, method: str, *args):
+        """One socket call on a borrowed fd (the socket object is detached again, never closed)."""
+        if type(h) is not int:
+            raise WasiError(Errno.NOTSOCK)
+        s = _socket.socket(fileno=h)
+        try:
+            return getattr(s, method)(*args)
+        except OSError as e:
+            raise WasiError(errno_of(e)) from None
+        finally:
+            s.detach()
 
     # --- clocks, sleep, randomness ------------------------------------------------------------------
     def clock_time(self, clock: Clockid) -> int:

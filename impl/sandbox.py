@@ -12,16 +12,20 @@ from typing import Callable
 
 import wasmtime
 
+from vwasm.model import net
 from vwasm.model.wasi import (
-    DIR_RIGHTS, DIR_RIGHTS_READONLY, FILE_RIGHTS, FILE_RIGHTS_READONLY, Filetype, Rights,
+    DIR_RIGHTS, DIR_RIGHTS_READONLY, FILE_RIGHTS, FILE_RIGHTS_READONLY, SOCKET_RIGHTS, Filetype, Rights,
+    SocketType,
 )
 
 from . import abi
+from .audit import Audit, TracingGuestMemory, TracingHost
 from .context import Context
 from .fdtable import DIR, STDERR, STDIN, STDOUT, Descriptor, FdTable
 from .host import PosixHost
 from .memory import GuestMemory
 from .streams import BytesInput, CallbackOutput
+from .syscalls.sock import socket_descriptor
 
 TRAP_STATUS = 134  # what a shell reports for SIGABRT; wasmtime's CLI exits so on a trap too
 
@@ -40,8 +44,19 @@ class Config:
         self.argv: list[str] = []
         self.env: list[tuple[str, str]] = []
         self.preopens: list[Preopen] = []
+        self.audit = False  # audit mode: trace every effect, trap on an unsafe one (vwasm.audit)
+        self.audit_keep_trace = True  # keep the whole trace (Sandbox.trace); False: check and drop
+        self.netlist: list[net.Rule] = []  # endpoints the guest may connect to (deny by default)
+        self.listeners: list[tuple[str, int]] = []  # TCP sockets the guest may accept on
         self._stdio: dict[str, tuple[str, object]] = {
             STDIN: ("bytes", b""), STDOUT: ("discard", None), STDERR: ("discard", None)}
+
+    def enable_audit(self, keep_trace: bool = True) -> None:
+        """Audit mode: every host call's effects are checked with `model.effects.trace_safe`; an
+        unsafe one stops the guest with the trap `audit: unsafe effect ...`. `keep_trace=False`
+        drops each call's effects once checked (long runs)."""
+        self.audit = True
+        self.audit_keep_trace = keep_trace
 
     def inherit_argv(self) -> None:
         self.argv = list(sys.argv)
@@ -51,6 +66,18 @@ class Config:
 
     def preopen_dir(self, host_path: str, guest_path: str, read_only: bool = False) -> None:
         self.preopens.append(Preopen(os.fspath(host_path), guest_path, read_only))
+
+    def allow_net(self, rule: str) -> None:
+        """Let the guest create sockets and connect to `rule`'s endpoints: `tcp:10.0.0.0/8:80-90`,
+        `udp:[::1]:53`, `tcp:127.0.0.1:8080` (ValueError if malformed)."""
+        try:
+            self.netlist.append(net.parse_rule(rule))
+        except (ValueError, KeyError) as e:
+            raise ValueError(f"bad netlist rule {rule!r}: expected PROTO:ADDR[/PREFIX]:PORT[-PORT]") from e
+
+    def tcp_listen(self, address: str, port: int) -> None:
+        """Grant a TCP socket listening on address:port (after the preopens in the guest's table)."""
+        self.listeners.append((address, int(port)))
 
     def stdin_file(self, path: str) -> None:
         self._stdio[STDIN] = ("file", os.fspath(path))
@@ -111,6 +138,10 @@ def descriptor_table(config: Config, host) -> FdTable:
         base, inheriting = ((DIR_RIGHTS_READONLY, DIR_RIGHTS_READONLY | FILE_RIGHTS_READONLY)
                             if pre.read_only else (DIR_RIGHTS, DIR_RIGHTS | FILE_RIGHTS))
         fds.place(fd, Descriptor(DIR, handle, Filetype.DIRECTORY, base, inheriting, preopen=pre.guest))
+    for fd, (address, port) in enumerate(config.listeners, start=3 + len(config.preopens)):
+        handle, family = host.listen_tcp(address, port)
+        listening = net.Socket(family, SocketType.STREAM, net.PROTO_OF_TYPE[SocketType.STREAM], "listening")
+        fds.place(fd, socket_descriptor(handle, listening, SOCKET_RIGHTS, SOCKET_RIGHTS))
     return fds
 
 
@@ -128,15 +159,28 @@ class Sandbox:
         self.host = host or PosixHost()
         self.store = wasmtime.Store(self.engine)
         fds = descriptor_table(config, self.host)
+        self.audit = None
+        if config.audit:  # the table is the embedder's grant; from here on every effect is traced
+            self.audit = Audit(keep=config.audit_keep_trace)
+            self.host = TracingHost(self.host, self.audit)
         self.cx = Context(self.host, fds, [a.encode() for a in config.argv],
-                          [f"{k}={v}".encode() for k, v in config.env])
+                          [f"{k}={v}".encode() for k, v in config.env], tuple(config.netlist))
+        if self.audit is not None:
+            self.audit.grant(fds, self.cx.netlist)
+            self.cx.trace = self.audit.trace
         self.linker = wasmtime.Linker(self.engine)
-        self._registration = abi.link(self.linker, self.cx)
+        self._registration = abi.link(self.linker, self.cx, self.audit)
         self.instance = self.linker.instantiate(self.store, module)
         memory = self.instance.exports(self.store).get("memory")
         if isinstance(memory, wasmtime.Memory):
-            self.cx.mem = GuestMemory(self.store, memory)
+            self.cx.mem = (GuestMemory(self.store, memory) if self.audit is None
+                           else TracingGuestMemory(self.store, memory, self.audit))
         self.trap_message: str | None = None
+
+    @property
+    def trace(self) -> list | None:
+        """The effects recorded so far in audit mode (None otherwise)."""
+        return self.cx.trace
 
     @property
     def exit_code(self) -> int | None:

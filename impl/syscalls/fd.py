@@ -8,10 +8,12 @@ from vwasm.model.wasi import (
     WasiError, Whence,
 )
 
-from ..fdtable import DIR, FILE, STDERR, STDIN, STDIO, STDOUT
+from vwasm.model import net
 
-_READABLE = (STDIN, FILE)
-_WRITABLE = (STDOUT, STDERR, FILE)
+from ..fdtable import DIR, FILE, SOCKET, STDERR, STDIN, STDIO, STDOUT
+
+_READABLE = (STDIN, FILE, SOCKET)
+_WRITABLE = (STDOUT, STDERR, FILE, SOCKET)
 _FILES = (FILE,)
 _NODES = (FILE, DIR)  # descriptors backed by a filesystem object
 
@@ -24,6 +26,8 @@ def _signed64(value: int) -> int:
 def fd_read(cx, fd: int, iovs: int, iovs_len: int, nread_ptr: int) -> int:
     """preview1 fd_read. modifies: the iovec buffers, the file offset. right: FD_READ."""
     desc = cx.fds.get_kind(fd, _READABLE, Rights.FD_READ)
+    if desc.kind == SOCKET:  # reading a socket is sock_recv: it must be connected
+        net.io_rule(desc.extra["sock"], sending=False)
     bufs = cx.mem.iovecs(iovs, iovs_len)
     cx.mem.check(nread_ptr, 4, 4)
     cx.mem.put_u32(nread_ptr, cx.host.readv(desc.handle, bufs))
@@ -33,6 +37,8 @@ def fd_read(cx, fd: int, iovs: int, iovs_len: int, nread_ptr: int) -> int:
 def fd_write(cx, fd: int, iovs: int, iovs_len: int, nwritten_ptr: int) -> int:
     """preview1 fd_write. modifies: the file or stream, its offset. right: FD_WRITE."""
     desc = cx.fds.get_kind(fd, _WRITABLE, Rights.FD_WRITE)
+    if desc.kind == SOCKET:  # writing a socket is sock_send: connected, not shut for writing
+        net.io_rule(desc.extra["sock"], sending=True)
     bufs = cx.mem.iovecs(iovs, iovs_len)
     cx.mem.check(nwritten_ptr, 4, 4)
     cx.mem.put_u32(nwritten_ptr, cx.host.writev(desc.handle, bufs))

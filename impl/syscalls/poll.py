@@ -9,10 +9,10 @@ from vwasm.model.wasi import (
     Errno, Eventrwflags, Eventtype, Rights, Subclockflags, WasiError,
 )
 
-from ..fdtable import FILE, STDERR, STDIN, STDOUT
+from ..fdtable import FILE, SOCKET, STDERR, STDIN, STDOUT
 
-_READS = (STDIN, FILE)
-_WRITES = (STDOUT, STDERR, FILE)
+_READS = (STDIN, FILE, SOCKET)
+_WRITES = (STDOUT, STDERR, FILE, SOCKET)
 
 
 def _deadline(cx, clock: int, timeout: int, flags: int, now: int) -> int:
