@@ -9,8 +9,8 @@ What is recorded, and where:
   grants, not the guest's, and clocks, sleep and randomness touch no capability: none records anything.
 - `TracingGuestMemory` records `MemRead(addr, length)` / `MemWrite(addr, length)` for every access a
   handler makes through it (records, integers, byte ranges, iovec arrays and the buffers they name).
-Each effect is recorded *before* the access it describes, so an access that a buggy check would let
-through is in the trace even when it then fails.
+Each effect is recorded *before* the access it describes (for memory: after the ordinary bounds
+check, so an access refused by it is no effect; one a broken check lets through is in the trace).
 
 The mapping from the model's numbers to the host layer's (the model speaks of guest-visible
 descriptor numbers and canonical relative paths; the host layer of host handles and single names):
@@ -55,7 +55,7 @@ from vwasm.model.net import PROTO_OF_TYPE
 from vwasm.model.wasi import IOVEC, Layout
 
 from .errors import Trap
-from .memory import GuestMemory
+from .memory import _U32, _U64, GuestMemory
 
 # Imports that fill the buffers their iovecs name (the others read from them).
 FILLING = frozenset({"fd_read", "fd_pread", "sock_recv"})
@@ -380,7 +380,11 @@ class TracingHost:
 
 
 class TracingGuestMemory(GuestMemory):
-    """GuestMemory recording MemRead/MemWrite for every access (before making it)."""
+    """GuestMemory recording MemRead/MemWrite for every access.
+
+    Each access is validated first (`check`: a bad pointer is the ordinary trap, and no effect, since
+    nothing was accessed), then recorded, then made. So the effect is in the trace -- and, in strict
+    mode, refused -- before the bytes move, even if the validation itself were wrong."""
 
     __slots__ = ("audit",)
 
@@ -400,58 +404,61 @@ class TracingGuestMemory(GuestMemory):
         if self.size != self.audit.policy.mem_size:
             self.audit.set_mem_size(self.size)
 
-    def _r(self, ptr: int, length: int) -> None:
+    def _r(self, ptr: int, length: int, align: int = 1) -> None:
+        self.check(ptr, length, align)
         self.audit.note(MemRead(ptr, length))
 
-    def _w(self, ptr: int, length: int) -> None:
+    def _w(self, ptr: int, length: int, align: int = 1) -> None:
+        self.check(ptr, length, align)
         self.audit.note(MemWrite(ptr, length))
 
     # --- bytes ------------------------------------------------------------------------------------
     def slice(self, ptr: int, length: int) -> memoryview:
         """A zero-copy view is handed out to be filled (random_get): a write."""
         self._w(ptr, length)
-        return GuestMemory.slice(self, ptr, length)
+        return self.view[ptr:ptr + length]
 
     def read(self, ptr: int, length: int) -> bytes:
         self._r(ptr, length)
-        return bytes(GuestMemory.slice(self, ptr, length))
+        return bytes(self.view[ptr:ptr + length])
 
     def write(self, ptr: int, data: bytes) -> None:
         self._w(ptr, len(data))
-        GuestMemory.write(self, ptr, data)
+        self.view[ptr:ptr + len(data)] = data
 
     # --- records ----------------------------------------------------------------------------------
     def load(self, layout: Layout, ptr: int) -> tuple:
-        self._r(ptr, layout.size)
-        return GuestMemory.load(self, layout, ptr)
+        self._r(ptr, layout.size, layout.align)
+        return layout.codec.unpack_from(self.view, ptr)
 
     def store(self, layout: Layout, ptr: int, *values) -> None:
-        self._w(ptr, layout.size)
-        GuestMemory.store(self, layout, ptr, *values)
+        self._w(ptr, layout.size, layout.align)
+        layout.codec.pack_into(self.view, ptr, *values)
 
     def u32(self, ptr: int) -> int:
-        self._r(ptr, 4)
-        return GuestMemory.u32(self, ptr)
+        self._r(ptr, 4, 4)
+        return _U32.unpack_from(self.view, ptr)[0]
 
     def put_u32(self, ptr: int, value: int) -> None:
-        self._w(ptr, 4)
-        GuestMemory.put_u32(self, ptr, value)
+        self._w(ptr, 4, 4)
+        _U32.pack_into(self.view, ptr, value)
 
     def put_u64(self, ptr: int, value: int) -> None:
-        self._w(ptr, 8)
-        GuestMemory.put_u64(self, ptr, value)
+        self._w(ptr, 8, 8)
+        _U64.pack_into(self.view, ptr, value)
 
     def iovecs(self, ptr: int, count: int) -> list:
-        """The array is read; the buffers are written by the calls that fill them, else read."""
-        self._r(ptr, count * IOVEC.size)
-        if ptr + count * IOVEC.size <= self.size:  # (else GuestMemory.iovecs traps on the array)
-            kind = MemWrite if self.audit.call in FILLING else MemRead
-            note, view, unpack = self.audit.note, self.view, IOVEC.codec.unpack_from
-            for i in range(count):
-                note(kind(*unpack(view, ptr + IOVEC.size * i)))
-        return GuestMemory.iovecs(self, ptr, count)
+        """The array is read here; the buffers are written by the calls that fill them (FILLING),
+        else read -- by the host, after this returns: recorded once all are validated."""
+        self._r(ptr, count * IOVEC.size, IOVEC.align)
+        bufs = GuestMemory.iovecs(self, ptr, count)
+        kind = MemWrite if self.audit.call in FILLING else MemRead
+        note, view, unpack = self.audit.note, self.view, IOVEC.codec.unpack_from
+        for i in range(count):
+            note(kind(*unpack(view, ptr + IOVEC.size * i)))
+        return bufs
 
     def strings(self, items: list, ptrs: int, buf: int) -> None:
-        self._w(ptrs, 4 * len(items))
+        self._w(ptrs, 4 * len(items), 4)
         self._w(buf, sum(len(s) + 1 for s in items))
         GuestMemory.strings(self, items, ptrs, buf)
