@@ -674,6 +674,8 @@ class ModelHost:
         h = self._file(h)
         if not h.write:
             raise WasiError(Errno.BADF)
+        if length == 0:  # posix_fallocate: an empty range is EINVAL
+            raise WasiError(Errno.INVAL)
         if offset + length > self.fs.node(h.ino).size:
             self.fs = self.fs.truncate(h.ino, offset + length, self._tick())
 

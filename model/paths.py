@@ -139,8 +139,9 @@ class _Walk:
         if link.target == "":
             raise WasiError(Errno.NOENT)
         parts, slash = split(link.target)
-        # A trailing slash in the text asks for a directory, like one in the path.
-        self.must_be_dir = self.must_be_dir or slash
+        # A trailing slash in the text of a *final* link asks for a directory, like one in the path
+        # (in the middle of a path the components after the link follow it anyway: `l -> a/`, `l/g`).
+        self.must_be_dir = self.must_be_dir or (slash and not self.todo)
         self.todo.extend(reversed(parts))
 
     def normal(self, name: str) -> Optional[Resolution]:

@@ -539,6 +539,9 @@ def fd_filestat_set_size(s: State, fd: int, size: int):
     # Sizes are non-negative 63-bit (ftruncate takes an off_t).
     if size > I64_MAX:
         raise WasiError(Errno.INVAL)
+    # ftruncate needs a descriptor opened for writing (the OS: EINVAL).
+    if not d.writable:
+        raise WasiError(Errno.INVAL)
     return _emit(_with_fs(s, s.fs.truncate(d.node, size, s.realtime)), FdAccess(fd)), ()
 
 
@@ -823,14 +826,16 @@ def path_open(s: State, fd: int, dirflags: int, path: str, oflags: int,
         # O_CREAT|O_EXCL requires that nothing exists.
         if oflags & Oflags.CREAT and oflags & Oflags.EXCL:
             raise WasiError(Errno.EXIST)
+        # O_DIRECTORY requires a directory (an unfollowed symlink too: Linux says ENOTDIR first).
+        if oflags & Oflags.DIRECTORY and not isinstance(node, Dir):
+            raise WasiError(Errno.NOTDIR)
         # A final symlink that is not followed cannot be opened (O_NOFOLLOW: ELOOP).
         if isinstance(node, Symlink):
             raise WasiError(Errno.LOOP)
-        # O_DIRECTORY requires a directory.
-        if oflags & Oflags.DIRECTORY and not isinstance(node, Dir):
-            raise WasiError(Errno.NOTDIR)
-        # Directories are neither truncated nor opened for writing.
-        if isinstance(node, Dir) and (oflags & Oflags.TRUNC or rights_base & Rights.FD_WRITE):
+        # A directory is not created over, truncated, or opened for writing (Linux: EISDIR); the
+        # access mode follows the rights the descriptor will get, i.e. after narrowing.
+        writing = rights_base & d.rights_inheriting & Rights.FD_WRITE
+        if isinstance(node, Dir) and (oflags & (Oflags.CREAT | Oflags.TRUNC) or writing):
             raise WasiError(Errno.ISDIR)
         if isinstance(node, File) and oflags & Oflags.TRUNC:
             fs = fs.truncate(ino, 0, s.realtime)

@@ -4,7 +4,7 @@ Each handler: spec section, what it may modify, the right it needs. Every guest 
 write is validated before the side effect, so a bad pointer traps with nothing done.
 """
 from vwasm.model.wasi import (
-    FDSTAT, FILESTAT, PRESTAT, Advice, Clockid, Errno, Fdflags, Fstflags, Preopentype, Rights,
+    FDSTAT, FILESTAT, I64_MAX, PRESTAT, Advice, Clockid, Errno, Fdflags, Fstflags, Preopentype, Rights,
     WasiError, Whence,
 )
 
@@ -65,11 +65,12 @@ def fd_pwrite(cx, fd: int, iovs: int, iovs_len: int, offset: int, nwritten_ptr: 
 
 def fd_seek(cx, fd: int, offset: int, whence: int, newoffset_ptr: int) -> int:
     """preview1 fd_seek. modifies: the offset. right: FD_SEEK (FD_TELL for a pure query)."""
+    # Only SET, CUR and END decode.
+    if whence not in (Whence.SET, Whence.CUR, Whence.END):
+        raise WasiError(Errno.INVAL)
     query = offset == 0 and whence == Whence.CUR
     desc = cx.fds.get_kind(fd, _FILES, Rights.FD_TELL if query else Rights.FD_SEEK,
                            stdio_errno=Errno.SPIPE)
-    if whence not in (Whence.SET, Whence.CUR, Whence.END):
-        raise WasiError(Errno.INVAL)
     cx.mem.check(newoffset_ptr, 8, 8)
     cx.mem.put_u64(newoffset_ptr, cx.host.seek(desc.handle, _signed64(offset), whence))
     return Errno.SUCCESS
@@ -160,8 +161,9 @@ def fd_filestat_set_times(cx, fd: int, atim: int, mtim: int, flags: int) -> int:
 def fd_filestat_set_size(cx, fd: int, size: int) -> int:
     """preview1 fd_filestat_set_size. modifies: the file's size. right: FD_FILESTAT_SET_SIZE."""
     desc = cx.fds.get_kind(fd, _FILES, Rights.FD_FILESTAT_SET_SIZE)
-    if size > (1 << 63) - 1:
-        raise WasiError(Errno.FBIG)
+    # Sizes are non-negative 63-bit (ftruncate takes an off_t).
+    if size > I64_MAX:
+        raise WasiError(Errno.INVAL)
     cx.host.ftruncate(desc.handle, size)
     return Errno.SUCCESS
 
@@ -169,7 +171,7 @@ def fd_filestat_set_size(cx, fd: int, size: int) -> int:
 def fd_allocate(cx, fd: int, offset: int, length: int) -> int:
     """preview1 fd_allocate. modifies: the file's size (grows only). right: FD_ALLOCATE."""
     desc = cx.fds.get_kind(fd, _FILES, Rights.FD_ALLOCATE)
-    if offset + length > (1 << 63) - 1:
+    if offset + length > I64_MAX:
         raise WasiError(Errno.FBIG)
     cx.host.fallocate(desc.handle, offset, length)
     return Errno.SUCCESS

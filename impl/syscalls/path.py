@@ -9,7 +9,7 @@ Descriptor kinds as wasmtime: a path call on anything but a directory is EBADF (
 file: ENOTDIR); the kind is checked before the rights.
 """
 from vwasm.model.wasi import (
-    DIR_RIGHTS, DIRENT, FILE_RIGHTS, FILESTAT, Clockid, Errno, Fdflags, Filetype,
+    ALL_RIGHTS, DIR_RIGHTS, DIRENT, FD_LIMIT, FILE_RIGHTS, FILESTAT, Clockid, Errno, Fdflags, Filetype,
     Lookupflags, Oflags, Rights, WasiError,
 )
 
@@ -38,8 +38,12 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
     """preview1 path_open. modifies: the table (a new descriptor); with CREAT a new file, with
     TRUNC the file's contents. rights: PATH_OPEN on fd, plus PATH_CREATE_FILE for CREAT and
     PATH_FILESTAT_SET_SIZE for TRUNC. The new descriptor's rights are those asked, cut to fd's
-    inheriting rights (they never grow)."""
+    inheriting rights and to what its kind can use (they never grow)."""
     path = cx.mem.path(path_ptr, path_len)
+    # Flags and rights the witx does not define do not decode.
+    if (dirflags & ~Lookupflags.SYMLINK_FOLLOW or oflags & ~_OFLAGS_ALL or fdflags & ~_FDFLAGS_ALL
+            or rights_base & ~ALL_RIGHTS or rights_inheriting & ~ALL_RIGHTS):
+        raise WasiError(Errno.INVAL)
     parent = cx.fds.get(fd)
     # Only a directory has entries to open (a file: ENOTDIR, a stream or socket: EBADF, as wasmtime).
     if parent.kind != DIR:
@@ -51,12 +55,12 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
         need |= Rights.PATH_FILESTAT_SET_SIZE
     if need & ~parent.rights_base:
         raise WasiError(Errno.NOTCAPABLE)
-    # Flags the witx does not define are invalid.
-    if oflags & ~_OFLAGS_ALL or fdflags & ~_FDFLAGS_ALL or dirflags & ~1:
-        raise WasiError(Errno.INVAL)
     # A directory can be neither created, exclusively created nor truncated by path_open (wasmtime).
     if oflags & Oflags.DIRECTORY and oflags & (Oflags.CREAT | Oflags.EXCL | Oflags.TRUNC):
         raise WasiError(Errno.INVAL)
+    # The table is bounded: refuse before creating or truncating anything.
+    if len(cx.fds) >= FD_LIMIT:
+        raise WasiError(Errno.MFILE)
     base = rights_base & parent.rights_inheriting
     inheriting = rights_inheriting & parent.rights_inheriting
     # The OS access mode follows the rights, as wasmtime: write only with FD_WRITE, read otherwise.
@@ -75,10 +79,9 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
     try:
         st = cx.host.fstat(handle)
         if st.filetype == Filetype.DIRECTORY:
-            desc = Descriptor(DIR, handle, Filetype.DIRECTORY, base & (DIR_RIGHTS | FILE_RIGHTS),
-                              inheriting & (DIR_RIGHTS | FILE_RIGHTS))
+            desc = Descriptor(DIR, handle, Filetype.DIRECTORY, base & DIR_RIGHTS, inheriting)
         else:
-            desc = Descriptor(FILE, handle, st.filetype, base & FILE_RIGHTS, inheriting & FILE_RIGHTS,
+            desc = Descriptor(FILE, handle, st.filetype, base & FILE_RIGHTS, inheriting,
                               fdflags & (Fdflags.APPEND | Fdflags.NONBLOCK | Fdflags.DSYNC
                                          | Fdflags.RSYNC | Fdflags.SYNC))
         new = cx.fds.add(desc)

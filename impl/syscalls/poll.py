@@ -42,6 +42,9 @@ def poll_oneoff(cx, in_ptr: int, out_ptr: int, nsubscriptions: int, nevents_ptr:
         body = sub + SUBSCRIPTION_UNION_OFFSET
         if tag == Eventtype.CLOCK:
             clock, timeout, _precision, flags = mem.load(SUBSCRIPTION_CLOCK, body)
+            # subclockflags has one bit.
+            if flags & ~Subclockflags.SUBSCRIPTION_CLOCK_ABSTIME:
+                raise WasiError(Errno.INVAL)
             clocks.append((i, userdata, _deadline(cx, clock, timeout, flags, now)))
         elif tag in (Eventtype.FD_READ, Eventtype.FD_WRITE):
             (fd,) = mem.load(SUBSCRIPTION_FD, body)

@@ -1,5 +1,5 @@
 """proc_exit, proc_raise, sched_yield."""
-from vwasm.model.wasi import Errno
+from vwasm.model.wasi import Errno, Signal, WasiError
 
 from ..errors import ProcExit
 
@@ -10,7 +10,10 @@ def proc_exit(cx, code: int) -> None:
 
 
 def proc_raise(cx, signal: int) -> int:
-    # Signals are not part of the sandbox: wasmtime answers NOTSUP for every signal.
+    """preview1 proc_raise: signals are not part of the sandbox (wasmtime: NOTSUP)."""
+    # Only preview1 signal numbers decode.
+    if signal > max(Signal):
+        raise WasiError(Errno.INVAL)
     return Errno.NOTSUP
 
 
