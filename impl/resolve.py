@@ -23,14 +23,12 @@ its own, so it runs unchanged over PosixHost and ModelHost.
 """
 from __future__ import annotations
 
-import enum
-
 from vwasm.model.wasi import SYMLINK_BUDGET, Errno, WasiError
 
 PATH_MAX = 4096  # bytes in a whole path, terminating NUL included (Linux's)
 
 
-class Open(enum.IntFlag):
+class Open:
     """What `Host.openat` is asked for (a host-neutral open(2) flag set; O_NOFOLLOW is implied)."""
 
     READ = 1 << 0

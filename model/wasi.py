@@ -105,7 +105,12 @@ class WasiError(Exception):
         self.errno = errno
 
 
-class Rights(enum.IntFlag):
+class Flags:
+    """A witx `flags` type: named bits. The members are plain ints, not `enum.IntFlag`: IntFlag
+    arithmetic costs about a microsecond an operation, and one host call does dozens."""
+
+
+class Rights(Flags):
     FD_DATASYNC = 1 << 0
     FD_READ = 1 << 1
     FD_SEEK = 1 << 2
@@ -188,14 +193,14 @@ class Filetype(enum.IntEnum):
     SYMBOLIC_LINK = 7
 
 
-class Oflags(enum.IntFlag):
+class Oflags(Flags):
     CREAT = 1 << 0
     DIRECTORY = 1 << 1
     EXCL = 1 << 2
     TRUNC = 1 << 3
 
 
-class Fdflags(enum.IntFlag):
+class Fdflags(Flags):
     APPEND = 1 << 0
     DSYNC = 1 << 1
     NONBLOCK = 1 << 2
@@ -203,11 +208,11 @@ class Fdflags(enum.IntFlag):
     SYNC = 1 << 4
 
 
-class Lookupflags(enum.IntFlag):
+class Lookupflags(Flags):
     SYMLINK_FOLLOW = 1 << 0
 
 
-class Fstflags(enum.IntFlag):
+class Fstflags(Flags):
     ATIM = 1 << 0
     ATIM_NOW = 1 << 1
     MTIM = 1 << 2
@@ -242,27 +247,27 @@ class Eventtype(enum.IntEnum):
     FD_WRITE = 2
 
 
-class Subclockflags(enum.IntFlag):
+class Subclockflags(Flags):
     SUBSCRIPTION_CLOCK_ABSTIME = 1 << 0
 
 
-class Eventrwflags(enum.IntFlag):
+class Eventrwflags(Flags):
     FD_READWRITE_HANGUP = 1 << 0
 
 
-class Riflags(enum.IntFlag):
+class Riflags(Flags):
     RECV_PEEK = 1 << 0
     RECV_WAITALL = 1 << 1
 
 
-class Roflags(enum.IntFlag):
+class Roflags(Flags):
     RECV_DATA_TRUNCATED = 1 << 0
 
 
 SIFLAGS_NONE = 0  # siflags has no bits in preview1
 
 
-class Sdflags(enum.IntFlag):
+class Sdflags(Flags):
     RD = 1 << 0
     WR = 1 << 1
 

@@ -100,11 +100,25 @@ def tree(tmp_path):
     return root
 
 
+def fds_into(root: Path) -> list[str]:
+    """This process's open descriptors on anything under root (other tests' threads may open and
+    close descriptors of their own meanwhile: only ours count)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(root)):
+            found.append(target)
+    return sorted(found)
+
+
 def hammer(root: Path, cases, iterations: int) -> dict:
     """Resolve each case again and again; count outcomes; fail on any handle outside the box."""
     outside = canary_ids(root)
     canary_before = snapshot(root / "canary")
-    fds_before = len(os.listdir("/proc/self/fd"))
+    fds_before = fds_into(root)
     host = PosixHost()
     start = host.open_preopen(str(root / "box"))
     counts = {"opened": 0, "refused_perm": 0, "other_errno": 0}
@@ -134,7 +148,7 @@ def hammer(root: Path, cases, iterations: int) -> dict:
         host.close(start)
     assert snapshot(root / "canary") == canary_before
     assert not (root / "canary" / "new").exists() and not (root / "canary" / "sub" / "new").exists()
-    assert len(os.listdir("/proc/self/fd")) == fds_before, "descriptors leaked"
+    assert fds_into(root) == fds_before, "descriptors leaked"
     return counts
 
 

@@ -29,7 +29,10 @@ def echo_server():
 
     def serve():
         with srv:
-            conn, _ = srv.accept()
+            try:
+                conn, _ = srv.accept()
+            except TimeoutError:  # the guest never came (the test then fails on its own output)
+                return
             with conn:
                 assert conn.recv(64) == b"ping\n"
                 conn.sendall(b"pong\n")
