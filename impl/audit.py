@@ -131,6 +131,8 @@ class Audit:
         self.count = 0  # effects checked by `end`
         self.call: str | None = None  # the import being run
         self.policy = Policy(netlist, None, _Owned(self), _Derived(self))
+        self.version = 0  # bumped whenever the owned or derived sets change
+        self._checked: tuple = (None, None)  # ((version, mem_size), the post-call policy)
 
     # --- start-up -----------------------------------------------------------------------------
     def grant(self, fds, netlist=None) -> None:
@@ -146,6 +148,7 @@ class Audit:
             sock = desc.extra.get("sock")  # a listening socket the embedder granted
             if sock is not None:
                 self.protocols[key] = getattr(sock, "proto", None)
+        self.version += 1
 
     def set_mem_size(self, size: int) -> None:
         self.policy = Policy(self.netlist, size, self.policy.fds, self.policy.dir_fds)
@@ -167,6 +170,7 @@ class Audit:
             self.derived[key] = handle
             self.released.discard(key)
             self.released_dirs.discard(key)
+            self.version += 1
 
     def owned(self, handle, proto) -> None:
         """A socket the guest created or accepted: owned (never a directory), of protocol `proto`."""
@@ -174,8 +178,10 @@ class Audit:
         self.granted[key] = handle
         self.protocols[key] = proto
         self.released.discard(key)
+        self.version += 1
 
     def closed(self, key: int) -> None:
+        self.version += 1
         self.protocols.pop(key, None)
         if self.derived.pop(key, None) is not None:
             self.released_dirs.add(key)
@@ -187,8 +193,10 @@ class Audit:
     def begin(self, call: str) -> int:
         """A host call starts: the trace position its effects begin at."""
         self.call = call
-        self.released.clear()
-        self.released_dirs.clear()
+        if self.released:
+            self.released.clear()
+            self.released_dirs.clear()
+            self.version += 1
         if not self.keep:
             self.trace.clear()
         return len(self.trace)
@@ -196,15 +204,27 @@ class Audit:
     def end(self, mark: int) -> AuditViolation | None:
         """A host call ended: `trace_safe` over its effects (None when safe, else the violation)."""
         new = tuple(self.trace[mark:])
-        self.count += len(new)
-        derived = frozenset(self.derived) | self.released_dirs
-        policy = Policy(self.netlist, self.policy.mem_size,
-                        fds=derived | frozenset(self.granted) | self.table_idents() | self.released,
-                        dir_fds=derived)
-        if trace_safe(new, policy) and all(single_step(e) for e in new):
+        if not new:
             return None
-        bad = next(e for e in new if not (effect_safe(e, policy) and single_step(e)))
-        return AuditViolation(bad, self.call)
+        self.count += len(new)
+        policy = self.checked_policy()
+        if trace_safe(new, policy) and all(map(single_step, new)):
+            return None
+        # Policy.fds includes the descriptor table's handles (normally all derived or granted already)
+        policy = Policy(policy.netlist, policy.mem_size, policy.fds | self.table_idents(), policy.dir_fds)
+        bad = next((e for e in new if not (effect_safe(e, policy) and single_step(e))), None)
+        return None if bad is None else AuditViolation(bad, self.call)
+
+    def checked_policy(self) -> Policy:
+        """The policy `end` judges a call's effects by, as frozensets: derived (and released in this
+        call) directories; those, the granted handles and the released ones as descriptors."""
+        key = (self.version, self.policy.mem_size)
+        if self._checked[0] != key:
+            derived = frozenset(self.derived) | self.released_dirs
+            self._checked = (key, Policy(self.netlist, self.policy.mem_size,
+                                         fds=derived | frozenset(self.granted) | self.released,
+                                         dir_fds=derived))
+        return self._checked[1]
 
 
 class TracingHost:

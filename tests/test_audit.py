@@ -325,3 +325,81 @@ def test_tracing_memory_records_each_access():
     with pytest.raises(Exception, match="out-of-bounds"):
         mem.read(62, 4)  # refused by the check: no effect
     assert len(audit.trace) == 4
+
+
+# ------------------------------------------------------------------ sockets under audit
+
+
+def run_sockets(args, *, allow=(), listen=(), audit=True):
+    out = []
+    cfg = vwasm.Config()
+    cfg.argv = ["p1_sockets", *map(str, args)]
+    cfg.stdout_custom(out.append)
+    for rule in allow:
+        cfg.allow_net(rule)
+    for address, port in listen:
+        cfg.tcp_listen(address, port)
+    if audit:
+        cfg.enable_audit()
+    box = Sandbox(str(wasm_path("p1_sockets")), cfg)
+    status = box.run()
+    return status, b"".join(out).decode().splitlines(), box
+
+
+def test_socket_client_under_audit():
+    from test_sockets import echo_server, free_port
+
+    port, server = echo_server()
+    status, lines, box = run_sockets(["client", port, free_port()], allow=[f"tcp:127.0.0.1:{port}"])
+    server.join(10)
+    assert status == 0 and box.trap_message is None, box.trap_message
+    assert "connect 127.0.0.1:port: SUCCESS" in lines and "recv: SUCCESS <pong" in lines
+    kinds = Counter(type(e).__name__ for e in box.trace)
+    assert kinds["SockCreate"] >= 1 and kinds["NetAccess"] == 1 and kinds["Shutdown"] == 1, kinds
+    # the refused connects never reached the host: the one NetAccess is the allowed endpoint
+    (access,) = [e for e in box.trace if type(e).__name__ == "NetAccess"]
+    assert (access.addr, access.port) == (0x7F000001, port)
+
+
+def test_fault_netlist_bypassed_is_caught():
+    """A connect handler whose netlist check was planted to allow everything: the audit judges the
+    endpoint against the netlist again, at the host, and stops the connect before it is made."""
+    from vwasm.model import net
+    from test_sockets import free_port
+
+    port, bad = free_port(), free_port()  # no server: the guest is stopped before any connect
+    real, anywhere = net.connect_rule, (net.parse_rule("tcp:0.0.0.0/0:0-65535"),)
+    with pytest.MonkeyPatch.context() as mp:  # the handler's decision, broken: every endpoint allowed
+        mp.setattr(net, "connect_rule", lambda netlist, *a: real(anywhere, *a))
+        status, lines, box = run_sockets(["client", port, bad], allow=[f"tcp:127.0.0.1:{port}"])
+    assert status == TRAP_STATUS
+    assert lines[-1] == "send before connect: ENOTCONN"  # stopped at the first connect, 10.1.2.3
+    assert box.trap_message.startswith("audit: unsafe effect NetAccess("), box.trap_message
+    assert f"addr={0x0A010203}" in box.trap_message
+
+
+def test_socket_listener_under_audit():
+    import socket
+    import threading
+
+    from test_sockets import free_port
+
+    port, result = free_port(), {}
+
+    def client():
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+                    c.sendall(b"hello\n")
+                    result["reply"] = c.recv(64)
+                    return
+            except ConnectionRefusedError:
+                threading.Event().wait(0.05)
+
+    t = threading.Thread(target=client, daemon=True)
+    t.start()
+    status, lines, box = run_sockets(["server", 3], listen=[("127.0.0.1", port)])
+    t.join(10)
+    assert status == 0 and box.trap_message is None, box.trap_message
+    assert "accept: SUCCESS" in lines and result["reply"] == b"pong\n"
+    assert {"FdAccess", "MemRead", "MemWrite"} <= {type(e).__name__ for e in box.trace}
