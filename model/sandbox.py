@@ -565,6 +565,9 @@ def fd_pread(s: State, fd: int, iov_lens: tuple, offset: int):
     if not d.is_file:
         raise WasiError(Errno.BADF)
     require_rights(d, Rights.FD_READ | Rights.FD_SEEK)
+    # Offsets are non-negative 63-bit (an off_t).
+    if offset > I64_MAX:
+        raise WasiError(Errno.INVAL)
     # preadv: the buffers are filled in order, up to their total.
     data = s.fs.read(d.node, offset, sum(iov_lens))
     return _emit(s, FdAccess(fd)), (data,)
@@ -579,6 +582,9 @@ def fd_pwrite(s: State, fd: int, iovs: tuple, offset: int):
     if not d.is_file:
         raise WasiError(Errno.BADF)
     require_rights(d, Rights.FD_WRITE | Rights.FD_SEEK)
+    # Offsets are non-negative 63-bit (an off_t).
+    if offset > I64_MAX:
+        raise WasiError(Errno.INVAL)
     # pwritev: all the buffers, in order.
     data = b"".join(iovs)
     # In append mode the offset is ignored (Linux pwrite, as wasmtime does).

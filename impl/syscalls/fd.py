@@ -47,7 +47,13 @@ def fd_write(cx, fd: int, iovs: int, iovs_len: int, nwritten_ptr: int) -> int:
 
 def fd_pread(cx, fd: int, iovs: int, iovs_len: int, offset: int, nread_ptr: int) -> int:
     """preview1 fd_pread. modifies: the iovec buffers. rights: FD_READ | FD_SEEK."""
-    desc = cx.fds.get_kind(fd, _FILES, Rights.FD_READ | Rights.FD_SEEK, stdio_errno=Errno.SPIPE)
+    # stdin has no offsets to read at (other streams: EBADF, as wasmtime).
+    if cx.fds.get(fd).kind == STDIN:
+        raise WasiError(Errno.SPIPE)
+    desc = cx.fds.get_kind(fd, _FILES, Rights.FD_READ | Rights.FD_SEEK)
+    # Offsets are non-negative 63-bit (an off_t).
+    if offset > I64_MAX:
+        raise WasiError(Errno.INVAL)
     bufs = cx.mem.iovecs(iovs, iovs_len)
     cx.mem.check(nread_ptr, 4, 4)
     cx.mem.put_u32(nread_ptr, cx.host.preadv(desc.handle, bufs, offset))
@@ -56,11 +62,24 @@ def fd_pread(cx, fd: int, iovs: int, iovs_len: int, offset: int, nread_ptr: int)
 
 def fd_pwrite(cx, fd: int, iovs: int, iovs_len: int, offset: int, nwritten_ptr: int) -> int:
     """preview1 fd_pwrite. modifies: the file (at offset; at the end in append mode, as Linux)."""
-    desc = cx.fds.get_kind(fd, _FILES, Rights.FD_WRITE | Rights.FD_SEEK, stdio_errno=Errno.SPIPE)
+    # Output streams have no offsets to write at (stdin: EBADF, as wasmtime).
+    if cx.fds.get(fd).kind in (STDOUT, STDERR):
+        raise WasiError(Errno.SPIPE)
+    desc = cx.fds.get_kind(fd, _FILES, Rights.FD_WRITE | Rights.FD_SEEK)
+    # Offsets are non-negative 63-bit (an off_t).
+    if offset > I64_MAX:
+        raise WasiError(Errno.INVAL)
     bufs = cx.mem.iovecs(iovs, iovs_len)
     cx.mem.check(nwritten_ptr, 4, 4)
     cx.mem.put_u32(nwritten_ptr, cx.host.pwritev(desc.handle, bufs, offset))
     return Errno.SUCCESS
+
+
+def _positioned(cx, fd: int, right: int):
+    """A file, whose offset fd_seek/fd_tell move or report (streams and sockets have none: ESPIPE)."""
+    if cx.fds.get(fd).kind in (*STDIO, SOCKET):
+        raise WasiError(Errno.SPIPE)
+    return cx.fds.get_kind(fd, _FILES, right)
 
 
 def fd_seek(cx, fd: int, offset: int, whence: int, newoffset_ptr: int) -> int:
@@ -69,8 +88,7 @@ def fd_seek(cx, fd: int, offset: int, whence: int, newoffset_ptr: int) -> int:
     if whence not in (Whence.SET, Whence.CUR, Whence.END):
         raise WasiError(Errno.INVAL)
     query = offset == 0 and whence == Whence.CUR
-    desc = cx.fds.get_kind(fd, _FILES, Rights.FD_TELL if query else Rights.FD_SEEK,
-                           stdio_errno=Errno.SPIPE)
+    desc = _positioned(cx, fd, Rights.FD_TELL if query else Rights.FD_SEEK)
     cx.mem.check(newoffset_ptr, 8, 8)
     cx.mem.put_u64(newoffset_ptr, cx.host.seek(desc.handle, _signed64(offset), whence))
     return Errno.SUCCESS
@@ -78,7 +96,7 @@ def fd_seek(cx, fd: int, offset: int, whence: int, newoffset_ptr: int) -> int:
 
 def fd_tell(cx, fd: int, offset_ptr: int) -> int:
     """preview1 fd_tell. modifies: nothing. right: FD_TELL."""
-    desc = cx.fds.get_kind(fd, _FILES, Rights.FD_TELL, stdio_errno=Errno.SPIPE)
+    desc = _positioned(cx, fd, Rights.FD_TELL)
     cx.mem.check(offset_ptr, 8, 8)
     cx.mem.put_u64(offset_ptr, cx.host.seek(desc.handle, 0, Whence.CUR))
     return Errno.SUCCESS
