@@ -882,7 +882,8 @@ def path_readlink(s: State, fd: int, path: str, buf_len: int):
 def path_remove_directory(s: State, fd: int, path: str):
     d = _dir(s, fd)
     require_rights(d, Rights.PATH_REMOVE_DIRECTORY)
-    r = resolve_entry(s.fs, d.node, path)
+    # Trailing slashes are ignored (Linux rmdir("d/"); wasi-testsuite remove_directory_trailing_slashes).
+    r = resolve_entry(s.fs, d.node, strip_trailing_slashes(path))
     # A directory cannot remove itself by `.` (rmdirat(fd, "."): EINVAL).
     if r.name == ".":
         raise WasiError(Errno.INVAL)

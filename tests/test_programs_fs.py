@@ -37,6 +37,11 @@ DEVIATIONS: dict[str, dict[str, set[str]]] = {
         "mkdir ro/d:": {"mkdir ro/d: ENOTCAPABLE"},
         "unlink ro/seed.txt:": {"unlink ro/seed.txt: ENOTCAPABLE"},
     },
+    # rmdir with a trailing slash: wasmtime (cap-std) is EINVAL; vwasm ignores the slash as Linux does and
+    # as wasi-testsuite's remove_directory_trailing_slashes requires (success, or EACCES on Windows).
+    "p1_dir_create_remove": {
+        "rmdir a/ ": {"rmdir a/                           SUCCESS"},
+    },
     "p1_fd_allocate_advise": {
         "allocate(0,100):": {"allocate(0,100): ENOTSUP size=10", "allocate(0,100): SUCCESS size=100"},
         "allocate(0,5):": {"allocate(0,5): ENOTSUP size=10", "allocate(0,5): SUCCESS size=100"},
@@ -131,11 +136,11 @@ def test_fd_readdir(wasm, n):
 
 def test_dir_create_remove(wasm):
     v, w = run(wasm, "p1_dir_create_remove")
-    compare("p1_dir_create_remove", v, w)
+    compare("p1_dir_create_remove", v, w, tree_differs={"sandbox/a"})
     got = {ln[:34].strip(): ln[34:].strip() for ln in v.lines()}
     assert got["rmdir a (not empty)"] == "ENOTEMPTY" and got["mkdir a again"] == "EEXIST"
-    assert got["rmdir f (a file)"] == "ENOTDIR"
-    assert set(v.under("sandbox")) == {"a", "f", "lc"}
+    assert got["rmdir f (a file)"] == "ENOTDIR" and got["rmdir a/"] == "SUCCESS"
+    assert set(v.under("sandbox")) == {"f", "lc"} and set(w.under("sandbox")) == {"a", "f", "lc"}
 
 
 def test_unlink(wasm):
