@@ -282,6 +282,10 @@ class FileSystem:
         # A directory cannot move into its own subtree.
         if src_is_dir and self.is_ancestor(src, ndir):
             fail(Errno.INVAL)
+        # The target cannot be a directory the source lies in (Linux renameat2: "target should not
+        # be an ancestor of source", ENOTEMPTY, before the type checks below).
+        if dst is not None and self.is_dir(dst) and self.is_ancestor(dst, odir):
+            fail(Errno.NOTEMPTY)
         if dst is not None:
             dst_is_dir = self.is_dir(dst)
             # A directory only replaces a directory.

@@ -774,19 +774,24 @@ def path_link(s: State, old_fd: int, old_flags: int, old_path: str, new_fd: int,
     nd = _dir(s, new_fd)
     require_rights(od, Rights.PATH_LINK_SOURCE)
     require_rights(nd, Rights.PATH_LINK_TARGET)
-    follow = bool(old_flags & Lookupflags.SYMLINK_FOLLOW)
-    src = resolve(s.fs, od.node, old_path, follow)
+    # Linking what a symlink points to is not offered (wasmtime: EINVAL after the descriptors'
+    # rights, "symlink following on path_link is not supported").
+    if old_flags & Lookupflags.SYMLINK_FOLLOW:
+        raise WasiError(Errno.INVAL)
+    # Both paths are walked to their last component first (wasmtime: cap-std's hard_link opens
+    # both parents), then linkat(2) decides, in the kernel's order: the source must exist, the new
+    # name be free, and the source not be a directory.
+    src = resolve_entry(s.fs, od.node, old_path)
+    dst = resolve_entry(s.fs, nd.node, new_path)
     if src.node is None:
         raise WasiError(Errno.NOENT)
+    if dst.name == "." or dst.node is not None:
+        raise WasiError(Errno.EXIST)
     # Directories cannot be hard-linked.
     if s.fs.is_dir(src.node):
         raise WasiError(Errno.PERM)
-    dst = resolve_entry(s.fs, nd.node, new_path)
-    # The new name must be free.
-    if dst.name == "." or dst.node is not None:
-        raise WasiError(Errno.EXIST)
     fs = s.fs.link(dst.parent, dst.name, src.node, s.realtime)
-    return _emit(_with_fs(s, fs), _path(old_fd, src, follow), _path(new_fd, dst, False)), ()
+    return _emit(_with_fs(s, fs), _path(old_fd, src, False), _path(new_fd, dst, False)), ()
 
 
 @spec(FdAccess, PathAccess)
@@ -815,7 +820,14 @@ def path_open(s: State, fd: int, dirflags: int, path: str, oflags: int,
     # The table is bounded; refuse before touching anything.
     if len(s.fds.entries) >= FD_LIMIT:
         raise WasiError(Errno.MFILE)
-    follow = bool(dirflags & Lookupflags.SYMLINK_FOLLOW)
+    # O_CREAT|O_EXCL never follows a final symlink (POSIX: EEXIST whatever the link names).
+    follow = bool(dirflags & Lookupflags.SYMLINK_FOLLOW) and not (oflags & Oflags.CREAT and oflags & Oflags.EXCL)
+    if oflags & Oflags.CREAT and _trailing_slash(path):
+        # Linux: O_CREAT with a trailing slash is EISDIR once the directories before the last
+        # component are walked; the last one is not looked up (an existing file, or a link to
+        # one, is EISDIR too, not ENOTDIR).
+        resolve(s.fs, d.node, strip_trailing_slashes(path), False)
+        raise WasiError(Errno.ISDIR)
     r = resolve(s.fs, d.node, path, follow)
     fs = s.fs
     if r.node is None:
@@ -854,7 +866,8 @@ def path_open(s: State, fd: int, dirflags: int, path: str, oflags: int,
         narrow(rights_inheriting, d.rights_inheriting, ALL_RIGHTS),
         d.rights_inheriting,
         node=ino,
-        flags=fdflags,
+        # A directory keeps no fdflags (wasmtime's fdstat of a directory: flags empty).
+        flags=fdflags if kind == Filetype.REGULAR_FILE else 0,
         # A file is opened for writing exactly when it gets FD_WRITE (as wasmtime).
         writable=kind == Filetype.REGULAR_FILE and bool(base & Rights.FD_WRITE),
     )

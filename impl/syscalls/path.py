@@ -179,8 +179,11 @@ def path_rename(cx, fd: int, old_ptr: int, old_len: int, new_fd: int, new_ptr: i
     with Resolver(cx.host, src.handle, old, follow=False) as a, \
             Resolver(cx.host, dst.handle, new, follow=False) as b:
         (old_dir, old_name), (new_dir, new_name) = a.locate(), b.locate()
-        # Trailing slashes are ignored, but only a directory may carry them (POSIX, wasmtime).
-        if (old_slash or new_slash) and cx.host.fstatat(old_dir, old_name).filetype != Filetype.DIRECTORY:
+        # Trailing slashes are ignored, but only a directory may carry them (POSIX, wasmtime). A
+        # `.`/`..` on either side is the kernel's EBUSY first (renameat2 checks it before it looks
+        # at the entries), so that case is left to renameat.
+        if ((old_slash or new_slash) and "." not in (old_name, new_name)
+                and cx.host.fstatat(old_dir, old_name).filetype != Filetype.DIRECTORY):
             raise WasiError(Errno.NOTDIR)
         cx.host.renameat(old_dir, old_name, new_dir, new_name)
     return Errno.SUCCESS
