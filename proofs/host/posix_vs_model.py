@@ -6,7 +6,7 @@ from __future__ import annotations
 from proofs.core import HOST, Outcome, obligation
 from proofs.refinement.stateful import run_machine
 
-N_EXAMPLES = 100
+N_EXAMPLES = 300
 STEPS = 25
 
 
@@ -18,4 +18,4 @@ def posix_vs_model() -> Outcome:
     class HostCheck(Machine):
         CHECK_MODEL = False
         COUNT = {"steps": 0}
-    return run_machine(HostCheck, N_EXAMPLES, STEPS, min_kinds=15, budget_s=120)
+    return run_machine(HostCheck, N_EXAMPLES, STEPS, min_kinds=60, budget_s=120)
