@@ -57,18 +57,20 @@ while True:
 
 
 def canary_ids(root: Path) -> set[tuple[int, int]]:
-    """(st_dev, st_ino) of everything outside the box (the canary tree, the decoy, the root)."""
+    """(st_dev, st_ino) of everything outside the box (the canary tree, the decoy, the root).
+
+    `elsewhere/` is not outside: it is where the mover parks the box's own directory, and what it
+    holds comes and goes while this walks, so it is left out."""
     ids = set()
+    inside = (root / "box", root / "elsewhere")
     for dirpath, dirnames, filenames in os.walk(root):
-        if Path(dirpath).is_relative_to(root / "box"):
+        if any(Path(dirpath).is_relative_to(p) for p in inside):
             continue
-        st = os.lstat(dirpath)
-        ids.add((st.st_dev, st.st_ino))
-        for n in filenames + dirnames:
-            p = Path(dirpath) / n
-            if not p.is_relative_to(root / "box"):
-                st = os.lstat(p)
-                ids.add((st.st_dev, st.st_ino))
+        for p in [Path(dirpath)] + [Path(dirpath) / n for n in filenames + dirnames]:
+            if any(p.is_relative_to(q) for q in inside):
+                continue
+            st = os.lstat(p)
+            ids.add((st.st_dev, st.st_ino))
     return ids
 
 
