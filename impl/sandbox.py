@@ -188,7 +188,10 @@ class Sandbox:
 
     def call(self, name: str, *args):
         """Call an export; a trap or proc_exit propagates as wasmtime's exception."""
-        return self.instance.exports(self.store)[name](self.store, *args)
+        func = self.instance.exports(self.store).get(name)
+        if not isinstance(func, wasmtime.Func):
+            raise ValueError(f"the module exports no function {name!r}")
+        return func(self.store, *args)
 
     def run(self, entry: str = "_start") -> int:
         """Run the command: its exit status (0 when `_start` returns; 134 on a trap)."""

@@ -97,6 +97,24 @@ def test_invalid_module(tmp_path):
     assert "invalid module" in one_line(r.stderr)
 
 
+def test_module_without_start(wat):
+    r = vwasm("run", wat('(module (memory (export "memory") 1) (func (export "main")))'))
+    assert r.returncode == 1
+    assert "_start" in one_line(r.stderr)
+
+
+def test_module_importing_something_else(wat):
+    r = vwasm("run", wat('(module (import "env" "f" (func)) (func (export "_start")))'))
+    assert r.returncode == 1
+    assert "env::f" in one_line(r.stderr)
+
+
+def test_stack_exhaustion_is_a_trap(wat):
+    r = vwasm("run", wat('(module (func $f (call $f)) (func (export "_start") (call $f)))'))
+    assert r.returncode == 134
+    assert "call stack exhausted" in one_line(r.stderr)
+
+
 @pytest.mark.parametrize("code", [0, 1, 42, 125, 126])
 def test_exit_status_is_the_guests(wat, code):
     r = vwasm("run", wat(EXIT.format(code=code)))
