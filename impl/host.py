@@ -128,6 +128,9 @@ _CLOCKS = {
 }
 
 
+_POLL_MAX_MS = 2**31 - 1  # poll(2)'s timeout is a C int of milliseconds
+_SLEEP_MAX_NS = 86_400 * 10**9  # one day per time.sleep
+
 _FAMILIES = {AddressFamily.INET: _socket.AF_INET, AddressFamily.INET6: _socket.AF_INET6}
 _TYPES = {SocketType.STREAM: _socket.SOCK_STREAM, SocketType.DGRAM: _socket.SOCK_DGRAM}
 _SHUT = {Sdflags.RD: _socket.SHUT_RD, Sdflags.WR: _socket.SHUT_WR, Sdflags.RD | Sdflags.WR: _socket.SHUT_RDWR}
@@ -232,7 +235,10 @@ class PosixHost:
                 raise WasiError(errno_of(e)) from None
 
     def ready(self, reads: list, writes: list, timeout_ns: int | None) -> tuple[list, list]:
-        """Which of the handles can be read / written without blocking, waiting up to timeout_ns."""
+        """Which of the handles can be read / written without blocking, waiting up to timeout_ns.
+
+        A guest may ask for any u64 timeout; poll(2) takes at most INT_MAX ms, so a longer wait is
+        made of several polls (asking more of `select.poll` would be an OverflowError, not a wait)."""
         poller = select.poll()
         events: dict[int, int] = {}
         now_r = [h for h in reads if type(h) is not int]
@@ -247,8 +253,15 @@ class PosixHost:
             poller.register(fd, ev)
         if now_r or now_w:
             timeout_ns = 0
-        ms = None if timeout_ns is None else -(-timeout_ns // 1_000_000)
-        fired = dict(poller.poll(ms))  # with nothing registered this just waits
+        deadline = None if timeout_ns is None else time.monotonic_ns() + timeout_ns
+        while True:
+            if deadline is None:
+                ms = None
+            else:
+                ms = min(_POLL_MAX_MS, -(-max(0, deadline - time.monotonic_ns()) // 1_000_000))
+            fired = dict(poller.poll(ms))  # with nothing registered this just waits
+            if fired or ms is None or time.monotonic_ns() >= deadline:
+                break
         ok = select.POLLIN | select.POLLOUT | select.POLLHUP | select.POLLERR
         rd = now_r + [h for h in reads if type(h) is int and fired.get(h, 0) & (ok & ~select.POLLOUT)]
         wr = now_w + [h for h in writes if type(h) is int and fired.get(h, 0) & (ok & ~select.POLLIN)]
@@ -308,10 +321,20 @@ class PosixHost:
             if flags & bit:
                 osflags |= osbit
         if flags & Open.PATH:
-            osflags |= os.O_PATH
-        elif flags & Open.WRITE:
+            return self._at(os.open, _component(name), osflags | os.O_PATH, mode, dir_fd=_fd(dirh))
+        if flags & Open.WRITE:
             osflags |= os.O_RDWR if flags & Open.READ else os.O_WRONLY
-        return self._at(os.open, _component(name), osflags, mode, dir_fd=_fd(dirh))
+        # Opening must never block: a FIFO (or a device) put in the tree by someone else would
+        # otherwise hang open(2) until a peer appears. So open non-blocking, never as a controlling
+        # terminal, and drop O_NONBLOCK afterwards unless the guest asked for it.
+        fd = self._at(os.open, _component(name), osflags | os.O_NONBLOCK | os.O_NOCTTY, mode, dir_fd=_fd(dirh))
+        if not flags & Open.NONBLOCK:
+            try:
+                fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+            except OSError as e:
+                os.close(fd)
+                raise WasiError(errno_of(e)) from None
+        return fd
 
     def readlinkat(self, dirh, name: str) -> str:
         """The text of the symlink `name` (EINVAL if it is not a symlink)."""
@@ -420,8 +443,12 @@ class PosixHost:
         return max(1, round(time.clock_getres(_CLOCKS[clock]) * 1e9))
 
     def sleep(self, ns: int) -> None:
-        if ns > 0:
-            time.sleep(ns / 1e9)
+        """Sleep ns nanoseconds (any u64: time.sleep refuses more than a time_t's worth, so a long
+        sleep is made of day-long ones)."""
+        deadline = time.monotonic_ns() + ns
+        while ns > 0:
+            time.sleep(min(ns, _SLEEP_MAX_NS) / 1e9)
+            ns = deadline - time.monotonic_ns()
 
     def random(self, n: int) -> bytes:
         return os.urandom(n)

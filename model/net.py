@@ -6,7 +6,8 @@ over. Deny by default: an empty netlist allows nothing.
 
 Socket calls (WaVe's extension plus preview1's sock_*):
 - socket: the family/type/protocol must be one the netlist mentions;
-- sock_connect: the endpoint must be in the netlist;
+- sock_connect: the endpoint must be in the netlist -- and so must what it really reaches: the IPv4
+  address inside an IPv4-mapped IPv6 one, the loopback for an unspecified address;
 - sock_send/sock_recv: the socket must be connected;
 - sock_accept: only on a listening socket; the new descriptor inherits the listener's rights;
 - sock_shutdown: on a connected socket, closing one or both directions.
@@ -20,6 +21,7 @@ from typing import Optional
 from .wasi import AddressFamily, Errno, Protocol, SocketType, WasiError
 
 ADDR_BITS = {AddressFamily.INET: 32, AddressFamily.INET6: 128}
+LOOPBACK4 = 0x7F00_0001  # 127.0.0.1, where Linux sends a connect to 0.0.0.0 (and ::ffff:0.0.0.0)
 PROTO_OF_TYPE = {SocketType.STREAM: Protocol.TCP, SocketType.DGRAM: Protocol.UDP}
 
 
@@ -138,6 +140,16 @@ def connect_rule(netlist: Netlist, s: Socket, family: int, addr: int, port: int)
         raise WasiError(Errno.INVAL)
     # Only endpoints in the netlist.
     if not allowed(netlist, s.proto, family, addr, port):
+        raise WasiError(Errno.NOTCAPABLE)
+    # What the kernel actually reaches must be in the netlist too: an IPv4-mapped IPv6 address
+    # (::ffff:a.b.c.d) is the IPv4 endpoint a.b.c.d (a broad IPv6 rule must not open IPv4) ...
+    if family == AddressFamily.INET6 and addr >> 32 == 0xFFFF:
+        if not allowed(netlist, s.proto, AddressFamily.INET, addr & 0xFFFF_FFFF, port):
+            raise WasiError(Errno.NOTCAPABLE)
+        if addr & 0xFFFF_FFFF == 0 and not allowed(netlist, s.proto, AddressFamily.INET, LOOPBACK4, port):
+            raise WasiError(Errno.NOTCAPABLE)
+    # ... and the unspecified address (0.0.0.0, ::) is the loopback (Linux connects there).
+    if addr == 0 and not allowed(netlist, s.proto, family, LOOPBACK4 if family == AddressFamily.INET else 1, port):
         raise WasiError(Errno.NOTCAPABLE)
     return replace(s, status="connected", peer=(addr, port))
 
