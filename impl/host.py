@@ -406,9 +406,15 @@ class PosixHost:
     def accept(self, h, nonblock: bool) -> tuple[int, bytes, int]:
         """A connection waiting on listener h: (handle, peer address bytes, peer port)."""
         conn, peer = self._sock(h, "accept")
-        conn.setblocking(not nonblock)
-        family = _socket.AF_INET6 if conn.family == _socket.AF_INET6 else _socket.AF_INET
-        return conn.detach(), _socket.inet_pton(family, peer[0]), peer[1]
+        try:
+            conn.setblocking(not nonblock)
+            family = _socket.AF_INET6 if conn.family == _socket.AF_INET6 else _socket.AF_INET
+            # a link-local IPv6 peer comes back as "fe80::1%eth0": the scope is no part of the address
+            addr = _socket.inet_pton(family, peer[0].partition("%")[0])
+        except OSError as e:
+            conn.close()
+            raise WasiError(errno_of(e)) from None
+        return conn.detach(), addr, peer[1]
 
     def recv(self, h, bufs, peek: bool, waitall: bool) -> tuple[int, bool]:
         """Receive into bufs: (bytes received, whether a datagram was truncated)."""

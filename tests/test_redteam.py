@@ -29,7 +29,7 @@ from vwasm.host import PosixHost
 from vwasm.model import net
 from vwasm.model.wasi import (
     ALL_RIGHTS, DIR_RIGHTS, EVENT, FILE_RIGHTS, SUBSCRIPTION, SUBSCRIPTION_CLOCK, SUBSCRIPTION_UNION_OFFSET,
-    AddressFamily, Errno, Eventtype, Fdflags, Oflags, Rights, SocketType,
+    AddressFamily, Errno, Eventtype, Fdflags, Oflags, Rights, SocketType, WasiError,
 )
 from vwasm.syscalls import HANDLERS
 
@@ -822,3 +822,29 @@ def test_mutating_calls_through_a_swapped_directory(tmp_path):
         proc.wait()
         b.close()
     assert canary(tmp_path) == b.before, "the tree outside the sandbox changed"
+
+
+def test_accept_of_a_scoped_ipv6_peer_is_no_exception(monkeypatch):
+    """Was: a link-local peer ("fe80::1%lo") made inet_pton raise OSError out of PosixHost.accept."""
+    closed = []
+
+    class Conn:
+        family = pysocket.AF_INET6
+
+        def setblocking(self, flag):
+            pass
+
+        def detach(self):
+            return 1234
+
+        def close(self):
+            closed.append(True)
+
+    host = PosixHost()
+    monkeypatch.setattr(PosixHost, "_sock", staticmethod(lambda h, m, *a: (Conn(), ("fe80::1%lo", 80, 0, 1))))
+    handle, addr, port = host.accept(7, False)
+    assert (handle, port) == (1234, 80) and addr == pysocket.inet_pton(pysocket.AF_INET6, "fe80::1")
+    monkeypatch.setattr(PosixHost, "_sock", staticmethod(lambda h, m, *a: (Conn(), ("not an address", 80, 0, 0))))
+    with pytest.raises(WasiError):
+        host.accept(7, False)
+    assert closed
