@@ -6,7 +6,7 @@ ready; the events written are those ready when the wait ends, in subscription or
 """
 from vwasm.model.wasi import (
     EVENT, SUBSCRIPTION, SUBSCRIPTION_CLOCK, SUBSCRIPTION_FD, SUBSCRIPTION_UNION_OFFSET, Clockid,
-    Errno, Eventrwflags, Eventtype, Rights, Subclockflags, WasiError,
+    Errno, Eventrwflags, Eventtype, Rights, Subclockflags, WasiError, Whence,
 )
 
 from ..fdtable import FILE, SOCKET, STDERR, STDIN, STDOUT
@@ -90,5 +90,8 @@ def poll_oneoff(cx, in_ptr: int, out_ptr: int, nsubscriptions: int, nevents_ptr:
 
 def _file_read_flags(cx, desc) -> int:
     """HANGUP when a file read would be at end-of-file, as wasmtime reports it."""
-    at = cx.host.seek(desc.handle, 0, 1)
+    try:
+        at = cx.host.seek(desc.handle, 0, Whence.CUR)
+    except WasiError:  # not seekable (a FIFO the host left in the tree): no end-of-file to report
+        return 0
     return Eventrwflags.FD_READWRITE_HANGUP if cx.host.fstat(desc.handle).size <= at else 0
