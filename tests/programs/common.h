@@ -63,8 +63,8 @@ static inline const char *ftname(int t) {
 /* Every right; the host narrows it to what the object supports. */
 #define RIGHTS_ALL ((__wasi_rights_t)0x1fffffffULL)
 
-/* The descriptor of the preopen whose guest name is `name` (or the first preopen if name is NULL). */
-static inline int preopen_fd(const char *name) {
+/* The descriptor of the preopen whose guest name is `name` (the first preopen if name is NULL), or -1. */
+static inline int find_preopen(const char *name) {
     for (int fd = 3; fd < 64; fd++) {
         __wasi_prestat_t ps;
         if (__wasi_fd_prestat_get(fd, &ps) != 0) break;
@@ -76,6 +76,13 @@ static inline int preopen_fd(const char *name) {
         buf[n] = 0;
         if (!name || strcmp(buf, name) == 0) return fd;
     }
+    return -1;
+}
+
+/* As find_preopen, but a missing preopen ends the program (exit 2). */
+static inline int preopen_fd(const char *name) {
+    int fd = find_preopen(name);
+    if (fd >= 0) return fd;
     printf("FATAL: no preopen named %s\n", name ? name : "(any)");
     fflush(stdout);
     exit(2);

@@ -57,20 +57,7 @@ static inline void conf_pass(void) {
 }
 
 /* The fd of the directory preopen whose guest name is `name`, or -1. */
-static inline int conf_preopen(const char *name) {
-    for (int fd = 3; fd < 64; fd++) {
-        __wasi_prestat_t ps;
-        if (__wasi_fd_prestat_get(fd, &ps) != 0) break;
-        if (ps.tag != __WASI_PREOPENTYPE_DIR) continue;
-        char buf[256];
-        size_t n = ps.u.dir.pr_name_len;
-        if (n >= sizeof buf) continue;
-        if (__wasi_fd_prestat_dir_name(fd, (uint8_t *)buf, n) != 0) continue;
-        buf[n] = 0;
-        if (strcmp(buf, name) == 0) return fd;
-    }
-    return -1;
-}
+static inline int conf_preopen(const char *name) { return find_preopen(name); }
 
 /* The suite's two ways to find its scratch directory:
  *  - with an argument: the preopen of that name, used as is;
