@@ -379,25 +379,10 @@ def test_fault_netlist_bypassed_is_caught():
 
 
 def test_socket_listener_under_audit():
-    import socket
-    import threading
+    from test_sockets import free_port, hello_client
 
-    from test_sockets import free_port
-
-    port, result = free_port(), {}
-
-    def client():
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
-                    c.sendall(b"hello\n")
-                    result["reply"] = c.recv(64)
-                    return
-            except ConnectionRefusedError:
-                threading.Event().wait(0.05)
-
-    t = threading.Thread(target=client, daemon=True)
-    t.start()
+    port = free_port()
+    t, result = hello_client(port)
     status, lines, box = run_sockets(["server", 3], listen=[("127.0.0.1", port)])
     t.join(10)
     assert status == 0 and box.trap_message is None, box.trap_message

@@ -43,6 +43,25 @@ def echo_server():
     return srv.getsockname()[1], t
 
 
+def hello_client(port):
+    """A client that keeps trying 127.0.0.1:port until it is accepted, sends "hello", keeps the reply."""
+    result = {}
+
+    def client():
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+                    c.sendall(b"hello\n")
+                    result["reply"] = c.recv(64)
+                    return
+            except ConnectionRefusedError:
+                threading.Event().wait(0.05)
+
+    t = threading.Thread(target=client, daemon=True)
+    t.start()
+    return t, result
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -89,20 +108,7 @@ def test_client_reaches_only_the_netlist():
 
 def test_granted_listener_accepts_and_connections_cannot_accept():
     port = free_port()
-    result = {}
-
-    def client():
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
-                    c.sendall(b"hello\n")
-                    result["reply"] = c.recv(64)
-                    return
-            except ConnectionRefusedError:
-                threading.Event().wait(0.05)
-
-    t = threading.Thread(target=client, daemon=True)
-    t.start()
+    t, result = hello_client(port)
     status, lines = run(["server", 3], listen=[("127.0.0.1", port)])
     t.join(10)
     assert status == 0
