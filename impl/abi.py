@@ -13,7 +13,7 @@ import ctypes
 import wasmtime
 from wasmtime import _ffi as ffi
 
-from vwasm.model.wasi import PREVIEW1_MODULE, SIGNATURES, Errno, WasiError
+from vwasm.model.wasi import PREVIEW1_MODULE, SIGNATURES, WasiError
 
 from . import syscalls
 from .audit import AuditViolation
@@ -98,10 +98,6 @@ def _fail(cx, name: str, exc: BaseException) -> int:
     return _trap_ptr(f"{name}: internal error: {type(exc).__name__}: {exc}")
 
 
-def _enosys(cx, *args) -> int:
-    return Errno.NOSYS
-
-
 # Compiled once: each link only binds a fresh function to its context (exec of a code object that
 # merely defines `callback`).
 _CODE = {name: compile(_source(name, params, results), f"<vwasm.abi:{name}>", "exec")
@@ -136,7 +132,7 @@ def link(linker: wasmtime.Linker, cx, audit=None) -> Registration:
     reg.keep.append(functypes)
     module = PREVIEW1_MODULE.encode()
     for name, signature in SIGNATURES.items():
-        scope = {"handler": syscalls.HANDLERS.get(name, _enosys), "cx": cx, "M32": _M32,
+        scope = {"handler": syscalls.HANDLERS[name], "cx": cx, "M32": _M32,
                  "WasiError": WasiError, "fail": _fail}
         if audit is None:
             exec(_CODE[name], scope)
