@@ -331,14 +331,10 @@ def test_tracing_memory_records_each_access():
 
 
 def run_sockets(args, *, allow=(), listen=(), audit=True):
+    from test_sockets import sockets_config
+
     out = []
-    cfg = vwasm.Config()
-    cfg.argv = ["p1_sockets", *map(str, args)]
-    cfg.stdout_custom(out.append)
-    for rule in allow:
-        cfg.allow_net(rule)
-    for address, port in listen:
-        cfg.tcp_listen(address, port)
+    cfg = sockets_config(args, out, allow=allow, listen=listen)
     if audit:
         cfg.enable_audit()
     box = Sandbox(str(wasm_path("p1_sockets")), cfg)

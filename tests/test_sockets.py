@@ -7,8 +7,8 @@ import vwasm
 from difftest import wasm_path
 
 
-def run(args, *, allow=(), listen=()):
-    out = []
+def sockets_config(args, out: list, *, allow=(), listen=()) -> vwasm.Config:
+    """A Config running p1_sockets with `args`, its stdout collected in `out`."""
     cfg = vwasm.Config()
     cfg.argv = ["p1_sockets", *map(str, args)]
     cfg.stdout_custom(out.append)
@@ -16,7 +16,12 @@ def run(args, *, allow=(), listen=()):
         cfg.allow_net(rule)
     for address, port in listen:
         cfg.tcp_listen(address, port)
-    status = vwasm.run(wasm_path("p1_sockets"), cfg)
+    return cfg
+
+
+def run(args, *, allow=(), listen=()):
+    out = []
+    status = vwasm.run(wasm_path("p1_sockets"), sockets_config(args, out, allow=allow, listen=listen))
     return status, b"".join(out).decode().splitlines()
 
 
