@@ -25,24 +25,9 @@ from __future__ import annotations
 
 from vwasm.model.wasi import SYMLINK_BUDGET, Errno, WasiError
 
+from .posix_host import Open  # noqa: F401  (the Host protocol's open flags; re-exported)
+
 PATH_MAX = 4096  # bytes in a whole path, terminating NUL included (Linux's)
-
-
-class Open:
-    """What `Host.openat` is asked for (a host-neutral open(2) flag set; O_NOFOLLOW is implied)."""
-
-    READ = 1 << 0
-    WRITE = 1 << 1
-    CREATE = 1 << 2
-    EXCL = 1 << 3
-    TRUNC = 1 << 4
-    DIRECTORY = 1 << 5
-    APPEND = 1 << 6
-    NONBLOCK = 1 << 7
-    DSYNC = 1 << 8
-    SYNC = 1 << 9
-    RSYNC = 1 << 10
-    PATH = 1 << 11  # a handle only to walk from (O_PATH): no reading, no writing
 
 
 def escape() -> WasiError:

@@ -22,7 +22,7 @@ from . import abi
 from .audit import Audit, TracingGuestMemory, TracingHost
 from .context import Context
 from .fdtable import DIR, STDERR, STDIN, STDOUT, Descriptor, FdTable
-from .host import PosixHost
+from .posix_host import PosixHost
 from .memory import GuestMemory
 from .streams import BytesInput, CallbackOutput
 from .syscalls.sock import socket_descriptor

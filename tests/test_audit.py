@@ -17,7 +17,8 @@ import pytest
 import vwasm
 from vwasm import abi, syscalls
 from vwasm.audit import Audit, AuditViolation, TracingGuestMemory, TracingHost, ident
-from vwasm.host import ModelHost, PosixHost
+from vwasm.model_host import ModelHost
+from vwasm.posix_host import PosixHost
 from vwasm.memory import GuestMemory
 from vwasm.model.effects import FdAccess, MemRead, MemWrite, PathAccess, Policy, trace_safe
 from vwasm.resolve import Open

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from vwasm.host import PosixHost
+from vwasm.posix_host import PosixHost
 from vwasm.model.wasi import Errno, WasiError
 from vwasm.resolve import Open, Resolver, open_at
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from guestcalls import MEM, Guest
 from vwasm.errors import ProcExit, Trap
-from vwasm.host import PosixHost
+from vwasm.posix_host import PosixHost
 from vwasm.model.wasi import DIR_RIGHTS, SIGNATURES, Errno, Oflags, WasiError
 from vwasm.syscalls import HANDLERS
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from vwasm.errors import Trap
-from vwasm.host import ModelHost, PosixHost
+from vwasm.model_host import ModelHost
+from vwasm.posix_host import PosixHost
 from vwasm.model.fs import FileSystem
 from vwasm.model.wasi import (
     ALL_RIGHTS, DIR_RIGHTS, FILE_RIGHTS, Errno, Fdflags, Filetype, Oflags, Rights,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vwasm.host import PosixHost
+from vwasm.posix_host import PosixHost
 from vwasm.model.wasi import (
     ALL_RIGHTS, DIR_RIGHTS_READONLY, FILE_RIGHTS_READONLY, Errno, Oflags, Rights,
 )

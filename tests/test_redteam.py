@@ -25,7 +25,7 @@ import pytest
 
 from guestcalls import HEAP, MEM, Guest, parse_dirents
 from vwasm.errors import Trap
-from vwasm.host import PosixHost
+from vwasm.posix_host import PosixHost
 from vwasm.model import net
 from vwasm.model.wasi import (
     ALL_RIGHTS, DIR_RIGHTS, EVENT, FILE_RIGHTS, SUBSCRIPTION, SUBSCRIPTION_CLOCK, SUBSCRIPTION_UNION_OFFSET,
@@ -598,7 +598,7 @@ def test_poll_oneoff_huge_timeout_with_a_ready_descriptor(bx):
 def test_poll_oneoff_huge_clock_only_sleeps_in_pieces(bx, monkeypatch):
     """Was: OverflowError from time.sleep (a u64 of nanoseconds is past a time_t's worth of seconds).
     A sleep of centuries is what the guest asked for; here the first piece proves it is a sleep."""
-    import vwasm.host as H
+    import vwasm.posix_host as H
     asked = []
 
     class Woken(Exception):

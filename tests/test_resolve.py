@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from vwasm.host import ModelHost, PosixHost
+from vwasm.model_host import ModelHost
+from vwasm.posix_host import PosixHost
 from vwasm.model.fs import ROOT, FileSystem
 from vwasm.model.wasi import SYMLINK_BUDGET, Errno, Filetype, WasiError
 from vwasm.resolve import Open, Resolver, open_at, strip_trailing_slashes

@@ -364,7 +364,7 @@ def trace_impl(host, start_fd, path, follow, steps: list, final: bool = True):
 @obligation("paths.impl", family=Z3, tool="z3", guarantee="2 filesystem isolation",
             bound="relation of paths.model; 3,000 resolutions by the runtime over PosixHost", budget=60)
 def paths_impl() -> Outcome:
-    from vwasm.host import PosixHost
+    from vwasm.posix_host import PosixHost
     from vwasm.model.fs import FileSystem
     from vwasm.model.wasi import WasiError
 

@@ -45,7 +45,7 @@ def posix_openat_follows():
     """Bug when the final component is a symlink: openat follows it in the kernel."""
     import os
 
-    from vwasm import host
+    from vwasm import posix_host as host
     real_open = os.open
 
     def open_follow(path, flags, *a, **kw):

@@ -156,7 +156,8 @@ class Machine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        from vwasm.host import ModelHost, PosixHost
+        from vwasm.model_host import ModelHost
+        from vwasm.posix_host import PosixHost
         from vwasm.model import sandbox as sb
         from vwasm.model.fs import ROOT, FileSystem
         self.sb = sb
