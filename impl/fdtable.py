@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from vwasm.model.wasi import Errno, Filetype, WasiError
 
-from vwasm.model.wasi import FD_LIMIT as MAX_FDS  # the sandbox's descriptor limit (EMFILE), defined once in the model
+from vwasm.model.wasi import FD_LIMIT  # the default descriptor limit (EMFILE), defined once in the model
 
 
 # What a descriptor is, as far as the calls care (wasmtime distinguishes exactly these).
@@ -31,12 +31,14 @@ class Descriptor:
 
 
 class FdTable:
-    """Lowest-free-number allocation; entries are `Descriptor`s."""
+    """Lowest-free-number allocation; entries are `Descriptor`s; at most `limit` of them (the
+    embedder's `Config.max_fds`), streams and preopens included."""
 
-    __slots__ = ("_fds",)
+    __slots__ = ("_fds", "limit")
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = FD_LIMIT) -> None:
         self._fds: dict[int, Descriptor] = {}
+        self.limit = limit
 
     def get(self, fd: int, rights: int = 0) -> Descriptor:
         """The descriptor fd names, if it is open (EBADF) and holds every right asked (ENOTCAPABLE)."""
@@ -72,9 +74,13 @@ class FdTable:
     def items(self):
         return sorted(self._fds.items())
 
+    def full(self) -> bool:
+        """No room for another descriptor (the next open is EMFILE)."""
+        return len(self._fds) >= self.limit
+
     def add(self, desc: Descriptor) -> int:
         """Install desc at the lowest free number."""
-        if len(self._fds) >= MAX_FDS:
+        if self.full():
             raise WasiError(Errno.MFILE)
         fd = 0
         while fd in self._fds:

@@ -14,7 +14,7 @@ import wasmtime
 
 from vwasm.model import net
 from vwasm.model.wasi import (
-    DIR_RIGHTS, DIR_RIGHTS_READONLY, FILE_RIGHTS, FILE_RIGHTS_READONLY, SOCKET_RIGHTS, Filetype, Rights,
+    DIR_RIGHTS, DIR_RIGHTS_READONLY, FD_LIMIT, FILE_RIGHTS, FILE_RIGHTS_READONLY, SOCKET_RIGHTS, Filetype, Rights,
     SocketType,
 )
 
@@ -48,6 +48,7 @@ class Config:
         self.audit_keep_trace = True  # keep the whole trace (Sandbox.trace); False: check and drop
         self.netlist: list[net.Rule] = []  # endpoints the guest may connect to (deny by default)
         self.listeners: list[tuple[str, int]] = []  # TCP sockets the guest may accept on
+        self.max_fds = FD_LIMIT  # descriptors the guest may hold at once, streams and preopens included
         self._stdio: dict[str, tuple[str, object]] = {
             STDIN: ("bytes", b""), STDOUT: ("discard", None), STDERR: ("discard", None)}
 
@@ -128,7 +129,7 @@ _STDIO_RIGHTS = {
 
 def descriptor_table(config: Config, host) -> FdTable:
     """fds 0-2 the standard streams, then the preopens in order from fd 3."""
-    fds = FdTable()
+    fds = FdTable(config.max_fds)
     for fd, kind in enumerate((STDIN, STDOUT, STDERR)):
         handle = _stdio_handle(host, kind, *config._stdio[kind])
         filetype = Filetype.CHARACTER_DEVICE if host.is_tty(handle) else Filetype.UNKNOWN

@@ -5,7 +5,8 @@ A descriptor names a directory or file node, a stdio stream or a socket, with tw
 through it may get). Rights only ever shrink: a descriptor's rights lie within its `ceiling`, the
 inheriting rights of the descriptor it was opened through (for preopens and stdio: what the
 configuration granted), and `fd_fdstat_set_rights` may only drop bits.
-Numbers: a new descriptor gets the lowest free number.
+Numbers: a new descriptor gets the lowest free number; a table holds at most `limit` descriptors
+(the embedder's `max_fds`, FD_LIMIT by default), streams and preopens included.
 """
 from __future__ import annotations
 
@@ -106,6 +107,7 @@ def descriptor_wf(d: Descriptor) -> bool:
 @dataclass(frozen=True)
 class FdTable:
     entries: tuple[tuple[int, Descriptor], ...] = ()  # (fd, descriptor), sorted by fd
+    limit: int = FD_LIMIT  # descriptors held at once (the sandbox's max_fds)
 
     def lookup(self, fd: int) -> Optional[Descriptor]:
         return pget(self.entries, fd)
@@ -130,23 +132,27 @@ class FdTable:
             n += 1
         return n
 
+    def full(self) -> bool:
+        """No room for another descriptor."""
+        return len(self.entries) >= self.limit
+
     def insert(self, d: Descriptor) -> tuple[FdTable, int]:
         """Add `d` under the lowest free number."""
         # The table is bounded.
-        if len(self.entries) >= FD_LIMIT:
+        if self.full():
             raise WasiError(Errno.MFILE)
         fd = self.lowest_free()
-        return FdTable(pput(self.entries, fd, d)), fd
+        return replace(self, entries=pput(self.entries, fd, d)), fd
 
     def put(self, fd: int, d: Descriptor) -> FdTable:
         """Replace descriptor `fd` (which is open) by `d`."""
         assert self.lookup(fd) is not None
-        return FdTable(pput(self.entries, fd, d))
+        return replace(self, entries=pput(self.entries, fd, d))
 
     def close(self, fd: int) -> FdTable:
         """Forget `fd`."""
         self.get(fd)
-        return FdTable(pdrop(self.entries, fd))
+        return replace(self, entries=pdrop(self.entries, fd))
 
     def renumber(self, frm: int, to: int) -> FdTable:
         """Move `frm` to number `to`, closing whatever `to` named (wasmtime's fd_renumber: both
@@ -156,7 +162,7 @@ class FdTable:
         self.get(to)
         if frm == to:
             return self
-        return FdTable(pput(pdrop(self.entries, frm), to, d))
+        return replace(self, entries=pput(pdrop(self.entries, frm), to, d))
 
     def set_rights(self, fd: int, base: int, inheriting: int) -> FdTable:
         """fd_fdstat_set_rights: rights may only be dropped."""
@@ -171,6 +177,6 @@ class FdTable:
         return (
             fds == sorted(set(fds))
             and all(0 <= fd <= 0xFFFF_FFFF for fd in fds)
-            and len(fds) <= FD_LIMIT
+            and len(fds) <= self.limit
             and all(descriptor_wf(d) for _, d in self.entries)
         )

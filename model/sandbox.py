@@ -135,10 +135,11 @@ def initial_state(
     stdin: bytes = b"",
     listeners: tuple[tuple[int, int], ...] = (),  # (family, socket type) of preopened listeners
     stdio_filetype: Filetype = Filetype.UNKNOWN,
+    max_fds: int = FD_LIMIT,
 ) -> State:
     """Descriptors 0-2 are stdio, then the preopens in order (all directory rights unless read-only),
     then preopened listening sockets. `stdio_filetype`: CHARACTER_DEVICE when the streams are a
-    tty, else UNKNOWN (the runtime asks its host)."""
+    tty, else UNKNOWN (the runtime asks its host). `max_fds`: the most descriptors held at once."""
     entries = []
     for fd, name in enumerate(("stdin", "stdout", "stderr")):
         # A stream's rights: reading for stdin, writing for the others; base = inheriting.
@@ -156,7 +157,7 @@ def initial_state(
         ft = Filetype.SOCKET_STREAM if type_ == SocketType.STREAM else Filetype.SOCKET_DGRAM
         entries.append((len(entries), Descriptor(ft, SOCKET_RIGHTS, SOCKET_RIGHTS, SOCKET_RIGHTS, socket=i)))
     return State(
-        fs, FdTable(tuple(entries)), tuple(preopens), tuple(netlist), tuple(sockets), len(sockets),
+        fs, FdTable(tuple(entries), max_fds), tuple(preopens), tuple(netlist), tuple(sockets), len(sockets),
         tuple(args), tuple(env), stdin,
     )
 
@@ -818,7 +819,7 @@ def path_open(s: State, fd: int, dirflags: int, path: str, oflags: int,
     if oflags & Oflags.DIRECTORY and oflags & (Oflags.CREAT | Oflags.EXCL | Oflags.TRUNC):
         raise WasiError(Errno.INVAL)
     # The table is bounded; refuse before touching anything.
-    if len(s.fds.entries) >= FD_LIMIT:
+    if s.fds.full():
         raise WasiError(Errno.MFILE)
     # O_CREAT|O_EXCL never follows a final symlink (POSIX: EEXIST whatever the link names).
     follow = bool(dirflags & Lookupflags.SYMLINK_FOLLOW) and not (oflags & Oflags.CREAT and oflags & Oflags.EXCL)
@@ -1045,7 +1046,7 @@ def sock_accept(s: State, fd: int, flags: int, peer: Optional[tuple[int, int]]):
     # Nothing pending: try again later.
     if peer is None:
         raise WasiError(Errno.AGAIN)
-    if len(s.fds.entries) >= FD_LIMIT:
+    if s.fds.full():
         raise WasiError(Errno.MFILE)
     sid = s.next_socket
     new = Descriptor(
@@ -1086,7 +1087,7 @@ def sock_shutdown(s: State, fd: int, how: int):
 def socket(s: State, family: int, type_: int, protocol: int):
     """WaVe's socket(): a socket of a kind the netlist mentions."""
     sock = net.socket_rule(s.netlist, family, type_, protocol)
-    if len(s.fds.entries) >= FD_LIMIT:
+    if s.fds.full():
         raise WasiError(Errno.MFILE)
     sid = s.next_socket
     ft = Filetype.SOCKET_STREAM if sock.type == SocketType.STREAM else Filetype.SOCKET_DGRAM

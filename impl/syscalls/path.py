@@ -9,7 +9,7 @@ Descriptor kinds as wasmtime: a path call on anything but a directory is EBADF (
 file: ENOTDIR); the kind is checked before the rights.
 """
 from vwasm.model.wasi import (
-    ALL_RIGHTS, DIR_RIGHTS, DIRENT, FD_LIMIT, FILE_RIGHTS, FILESTAT, Clockid, Errno, Fdflags, Filetype,
+    ALL_RIGHTS, DIR_RIGHTS, DIRENT, FILE_RIGHTS, FILESTAT, Clockid, Errno, Fdflags, Filetype,
     Lookupflags, Oflags, Rights, WasiError,
 )
 
@@ -59,7 +59,7 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
     if oflags & Oflags.DIRECTORY and oflags & (Oflags.CREAT | Oflags.EXCL | Oflags.TRUNC):
         raise WasiError(Errno.INVAL)
     # The table is bounded: refuse before creating or truncating anything.
-    if len(cx.fds) >= FD_LIMIT:
+    if cx.fds.full():
         raise WasiError(Errno.MFILE)
     base = rights_base & parent.rights_inheriting
     inheriting = rights_inheriting & parent.rights_inheriting
