@@ -40,6 +40,14 @@ verify: build
 
 check: verify test
 
+# Generated mutants as the measure (proofs/mutate/): the full run, and the fixed sample CI runs.
+.PHONY: mutate mutate-sample
+mutate: build
+	$(PY) -m proofs.mutate
+mutate-sample: build
+	$(PY) -m proofs.mutate --sample 20 --seed 1
+check: mutate-sample
+
 bench: build
 	$(PY) -m bench
 

@@ -1,0 +1,295 @@
+"""`python -m proofs.mutate`: generated mutants as the measure of the obligations (`make mutate`).
+
+Generates single-point mutants (proofs/mutate/operators.py) over the files of targets.py, runs each
+against the obligations its file maps to (fastest first, the first counterexample stops), 2 at a
+time, and reports the score: killed / (run - listed equivalent). Every survivor is printed with
+its line; the JSON results go to build/. Exit status non-zero when the score is below --min-score
+(a --sample run: when any non-equivalent mutant survives).
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .child import KILLS
+from .operators import ENUM_CLASSES, Mutant, apply, diff_lines, find_mutants
+from .targets import TARGETS, obligations_for, unmapped
+
+REPO = Path(__file__).resolve().parents[2]
+EQUIVALENTS = Path(__file__).with_name("equivalent.toml")
+BASELINE = REPO / "build" / "mutate_baseline.json"
+
+
+def enum_members() -> dict[str, list[str]]:
+    from vwasm.model import wasi
+    out = {}
+    for name in ENUM_CLASSES:
+        cls = getattr(wasi, name)
+        out[name] = (list(cls.__members__) if hasattr(cls, "__members__")
+                     else [k for k, v in vars(cls).items() if k.isupper() and type(v) is int])
+    return out
+
+
+def generate() -> tuple[list[Mutant], dict[str, str]]:
+    """Every mutant of every target file, in a fixed order; and the files' texts."""
+    members = enum_members()
+    mutants, texts = [], {}
+    for t in TARGETS:
+        files = sorted(glob.glob(t.pattern, root_dir=REPO))
+        if not files:
+            raise SystemExit(f"proofs/mutate/targets.py: {t.pattern} matches no file")
+        for f in files:
+            texts[f] = (REPO / f).read_text()
+            mutants += find_mutants(texts[f], f, members, t.region)
+    return mutants, texts
+
+
+def choose(mutants: list[Mutant], n: int | None, seed: int) -> list[Mutant]:
+    """All of them in order, or n of them picked by the seed: the files in turn (so a large file
+    does not crowd out the others), each file's mutants in a seeded shuffle."""
+    rng = random.Random(seed)
+    by_file: dict[str, list[Mutant]] = defaultdict(list)
+    for m in mutants:
+        by_file[m.file].append(m)
+    queues = []
+    for f in sorted(by_file):
+        ms = list(by_file[f])
+        rng.shuffle(ms)
+        queues.append(ms)
+    order = []
+    while any(queues):
+        for q in queues:
+            if q:
+                order.append(q.pop(0))
+    return order if n is None else order[: n]
+
+
+def load_equivalents() -> dict[str, str]:
+    if not EQUIVALENTS.exists():
+        return {}
+    data = tomllib.loads(EQUIVALENTS.read_text())
+    out = {}
+    for e in data.get("equivalent", []):
+        if not e.get("reason", "").strip():
+            raise SystemExit(f"{EQUIVALENTS.name}: {e.get('key')} has no reason")
+        out[e["key"]] = e["reason"]
+    return out
+
+
+def make_copy(tmp: Path, file: str | None = None, text: str | None = None) -> None:
+    """impl/ -> tmp/vwasm, model/ -> tmp/vwasm/model (the wheel's layout), then the mutated file."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(REPO / "impl", tmp / "vwasm", ignore=ignore)
+    shutil.copytree(REPO / "model", tmp / "vwasm" / "model", ignore=ignore)
+    if file is not None:
+        top, rest = file.split("/", 1)
+        dest = tmp / "vwasm" / rest if top == "impl" else tmp / "vwasm" / "model" / rest
+        dest.write_text(text)
+
+
+def run_child(obligations: list[tuple[str, float]], file=None, text=None, *, baseline=False,
+              known_import_errors=()) -> dict:
+    with tempfile.TemporaryDirectory(prefix="vwasm-mutant-") as tmp:
+        make_copy(Path(tmp), file, text)
+        spec = {"root": tmp, "obligations": obligations, "baseline": baseline, "stop_at_kill": not baseline,
+                "known_import_errors": list(known_import_errors)}
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([tmp, str(REPO), os.environ.get("PYTHONPATH", "")]),
+                   PYTHONDONTWRITEBYTECODE="1")
+        env.pop("VWASM_PROOFS_MUTANT", None)
+        limit = sum(d for _, d in obligations) + 120
+        try:
+            p = subprocess.run([sys.executable, "-m", "proofs.mutate.child", json.dumps(spec)], cwd=REPO, env=env,
+                               capture_output=True, text=True, timeout=limit)
+        except subprocess.TimeoutExpired:
+            return {"results": [{"obligation": "(child)", "status": "timeout", "seconds": limit, "evidence": ""}]}
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        return {"fatal": f"child exit {p.returncode}: {(p.stdout + p.stderr)[-400:]}"}
+    return json.loads(lines[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m proofs.mutate", description=__doc__.splitlines()[0])
+    ap.add_argument("--sample", type=int, help="run a fixed sample of this many (fails on any survivor)")
+    ap.add_argument("--max", type=int, default=400, help="at most this many mutants (seeded pick); 0 = all")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("-j", "--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--min-score", type=float, default=95.0, help="percent; fail below it")
+    ap.add_argument("--strict", action="store_true", help="count only counterexamples as kills (not errors)")
+    ap.add_argument("--file", action="append", default=[], help="only mutants of files matching this glob")
+    ap.add_argument("--match", help="only mutants whose id or key contains this text")
+    ap.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=None,
+                    help="first run every obligation on an unmutated copy (default: on unless --sample)")
+    ap.add_argument("--list", action="store_true", help="list the chosen mutants, run nothing")
+    ap.add_argument("--out", help="JSON results file (default build/mutate.json, build/mutate_sample.json)")
+    args = ap.parse_args(argv)
+
+    from fnmatch import fnmatch
+
+    from proofs.core import OBLIGATIONS
+    from proofs.runner import discover
+    import_errors = discover()
+    for e in import_errors:
+        print(f"warning: obligation module does not import: {e}", file=sys.stderr)
+    for n in unmapped(OBLIGATIONS):
+        print(f"note: {n} is under no family of proofs/mutate/targets.py COVERS: run for every file",
+              file=sys.stderr)
+
+    everything, texts = generate()
+    pool = [m for m in everything if (not args.file or any(fnmatch(m.file, g) for g in args.file))
+            and (not args.match or args.match in m.id or args.match in m.key)]
+    want = args.sample if args.sample else (args.max or None)
+    ordered = choose(pool, None, args.seed)
+    equivalents = load_equivalents()
+
+    # Write out the chosen mutants; one whose text cannot be written is replaced by the next in order.
+    chosen: list[tuple[Mutant, str]] = []
+    for m in ordered:
+        if want is not None and len(chosen) >= want:
+            break
+        try:
+            chosen.append((m, apply(texts[m.file], m)))
+        except ValueError as e:
+            print(f"skipped: {e}", file=sys.stderr)
+    if args.list:
+        for m, text in chosen:
+            old, new = diff_lines(texts[m.file], text)
+            print(f"{m.id}\n    key {m.key}\n    - {old}\n    + {new}")
+        print(f"{len(everything)} mutants generated, {len(chosen)} chosen")
+        return 0
+
+    baseline_on = args.baseline if args.baseline is not None else not args.sample
+    base_times: dict[str, float] = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
+    bad_baseline: dict[str, str] = {}
+    needed = sorted({o for m, _ in chosen for o in obligations_for(m.file, OBLIGATIONS)})
+    t0 = time.perf_counter()
+    if baseline_on:
+        print(f"baseline: {len(needed)} obligations on an unmutated copy", file=sys.stderr, flush=True)
+        half = (len(needed) + 1) // 2
+        parts = [needed[:half], needed[half:]] if args.jobs > 1 else [needed]
+        with ThreadPoolExecutor(args.jobs) as ex:
+            answers = list(ex.map(lambda part: run_child([(n, OBLIGATIONS[n].budget) for n in part], baseline=True,
+                                                         known_import_errors=import_errors), parts))
+        for ans in answers:
+            if "fatal" in ans:
+                print(f"baseline: {ans['fatal']}", file=sys.stderr)
+                return 2
+            for r in ans["results"]:
+                base_times[r["obligation"]] = r["seconds"]
+                if r["status"] not in ("proved", "checked"):
+                    bad_baseline[r["obligation"]] = f"{r['status']}: {r['evidence'][:150]}"
+        for n, why in bad_baseline.items():
+            print(f"baseline: {n} fails without a mutant ({why}); it cannot kill", file=sys.stderr)
+        BASELINE.parent.mkdir(exist_ok=True)
+        BASELINE.write_text(json.dumps(base_times, indent=1, sort_keys=True))
+
+    def plan(m: Mutant) -> list[tuple[str, float]]:
+        obls = [o for o in obligations_for(m.file, OBLIGATIONS) if o not in bad_baseline]
+        obls.sort(key=lambda o: (base_times.get(o, OBLIGATIONS[o].budget / 4), o))  # fastest first
+        return [(o, OBLIGATIONS[o].budget / 2) for o in obls]  # as for hand-written mutants: half the budget
+
+    kill_statuses = ("counterexample",) if args.strict else KILLS
+    records = []
+    to_run = [(m, text) for m, text in chosen if m.key not in equivalents]
+    done = [0]
+
+    def one(item):
+        m, text = item
+        t = time.perf_counter()
+        ans = run_child(plan(m), m.file, text, known_import_errors=import_errors)
+        results = ans.get("results", [])
+        killer = next((r for r in results if r["status"] in kill_statuses), None)
+        old, new = diff_lines(texts[m.file], text)
+        rec = {"id": m.id, "key": m.key, "file": m.file, "line": m.line, "op": m.op, "desc": m.desc,
+               "old": old, "new": new, "verdict": "killed" if killer else "survived",
+               "killer": killer and killer["obligation"], "kill_status": killer and killer["status"],
+               "results": results, "seconds": round(time.perf_counter() - t, 1)}
+        if "fatal" in ans:
+            rec.update(verdict="broken", results=[{"obligation": "(child)", "status": "fatal", "evidence": ans["fatal"]}])
+        done[0] += 1
+        tail = f"by {rec['killer']} ({rec['kill_status']})" if killer else \
+            ", ".join(f"{r['obligation']}: {r['status']}" for r in results)
+        print(f"  [{done[0]:3}/{len(to_run)}] {rec['verdict'].upper():8} {m.id}  {tail} ({rec['seconds']} s)",
+              file=sys.stderr, flush=True)
+        return rec
+
+    print(f"{len(everything)} mutants generated over {len(texts)} files; running {len(to_run)} "
+          f"({len(chosen) - len(to_run)} listed equivalent), {args.jobs} at a time", file=sys.stderr, flush=True)
+    with ThreadPoolExecutor(args.jobs) as ex:
+        records = list(ex.map(one, to_run))
+    for m, text in chosen:
+        if m.key in equivalents:
+            old, new = diff_lines(texts[m.file], text)
+            records.append({"id": m.id, "key": m.key, "file": m.file, "line": m.line, "op": m.op, "desc": m.desc,
+                            "old": old, "new": new, "verdict": "equivalent", "reason": equivalents[m.key]})
+    wall = time.perf_counter() - t0
+    return report(args, records, len(everything), wall, bad_baseline)
+
+
+def _pct(k: int, n: int) -> str:
+    return f"{100 * k / n:.1f}%" if n else "-"
+
+
+def report(args, records: list[dict], generated: int, wall: float, bad_baseline: dict) -> int:
+    from proofs.runner import table
+    killed = [r for r in records if r["verdict"] == "killed"]
+    survived = [r for r in records if r["verdict"] in ("survived", "broken")]
+    equivalent = [r for r in records if r["verdict"] == "equivalent"]
+    scored = len(killed) + len(survived)
+    score = 100 * len(killed) / scored if scored else 100.0
+
+    rows = []
+    for key, label in (("file", "file"), ("op", "operator")):
+        groups: dict[str, Counter] = defaultdict(Counter)
+        for r in records:
+            groups[r[key]][r["verdict"]] += 1
+        for g in sorted(groups):
+            c = groups[g]
+            n = c["killed"] + c["survived"] + c["broken"]
+            rows.append([f"{label} {g}", str(sum(c.values())), str(c["killed"]), str(c["survived"] + c["broken"]),
+                         str(c["equivalent"]), _pct(c["killed"], n)])
+    print(table(rows, ["", "run", "killed", "survived", "equivalent", "score"]))
+    by_killer = Counter(f"{r['killer']} ({r['kill_status']})" for r in killed)
+    print()
+    print(table([[k, str(v)] for k, v in by_killer.most_common()], ["first killer", "mutants"]))
+    if survived:
+        print("\nSURVIVORS (kill them with a stronger obligation, or list them in proofs/mutate/equivalent.toml "
+              "with the reason):")
+        for r in survived:
+            print(f"  {r['id']}\n      key {r['key']}\n      - {r['old']}\n      + {r['new']}")
+            for x in r["results"]:
+                print(f"      {x['obligation']}: {x['status']} ({x.get('seconds', 0)} s)")
+    for n, why in bad_baseline.items():
+        print(f"PROBLEM: {n} fails without a mutant, so it killed nothing: {why}")
+    summary = {"generated": generated, "run": len(records), "killed": len(killed), "survived": len(survived),
+               "equivalent": len(equivalent), "score": round(score, 2), "strict": args.strict, "seed": args.seed,
+               "sample": args.sample, "wall_seconds": round(wall, 1), "baseline_failures": bad_baseline}
+    out = Path(args.out) if args.out else REPO / "build" / ("mutate_sample.json" if args.sample else "mutate.json")
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"summary": summary, "mutants": records}, indent=1))
+    print(f"\n{generated} mutants generated, {len(records)} chosen: {len(killed)} killed, {len(survived)} survived, "
+          f"{len(equivalent)} listed equivalent; score {len(killed)}/{scored} = {score:.1f}% "
+          f"(wall {wall:.0f} s, {args.jobs} at a time); results in {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
+    if args.sample:
+        ok = not survived
+        print("mutate sample: OK" if ok else f"mutate sample: FAILED ({len(survived)} non-equivalent survivor(s))")
+    else:
+        ok = score >= args.min_score
+        print(f"mutate: OK (score >= {args.min_score}%)" if ok else f"mutate: FAILED (score below {args.min_score}%)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

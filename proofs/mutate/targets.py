@@ -1,0 +1,89 @@
+"""What `make mutate` mutates, and which obligations each mutated file is run against.
+
+TARGETS: the security-relevant files of impl/ and model/ (PosixHost and abi.py are the trusted
+base: no obligation can check them, so they are not mutated), each with the part of it that is
+mutated. COVERS: for each file, the obligations that exercise its code, as name patterns -- by
+family, so obligations added later under a known prefix are picked up without editing this table.
+An obligation under a prefix this table does not know is run for every file (and reported), until
+someone maps it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatch
+
+
+@dataclass(frozen=True)
+class Target:
+    pattern: str  # repository-relative file glob
+    only: tuple[str, ...] = ()  # top-level names to mutate (default: the whole file)
+    skip: tuple[str, ...] = ()  # top-level names not to mutate
+
+    def region(self, name: str | None) -> bool:
+        if self.only:
+            return name in self.only
+        return name not in self.skip
+
+
+TARGETS = (
+    Target("impl/memory.py"),
+    Target("impl/resolve.py"),
+    Target("impl/fdtable.py"),
+    Target("impl/syscalls/[!_]*.py"),
+    # The start-up grant: the rights of the standard streams and of (read-only) preopens.
+    Target("impl/sandbox.py", only=("_STDIO_RIGHTS", "descriptor_table")),
+    # The tables (rights sets, rights per call, limits); the witx enumerations and record layouts
+    # are facts checked against the witx text, not code a bug hides in.
+    Target("model/wasi.py", only=(
+        "ALL_RIGHTS", "FILE_RIGHTS", "DIR_RIGHTS", "DIR_RIGHTS_READONLY", "FILE_RIGHTS_READONLY",
+        "STDIN_RIGHTS", "STDOUT_RIGHTS", "STDIO_RIGHTS", "SOCKET_RIGHTS", "REQUIRED_RIGHT",
+        "SYMLINK_BUDGET", "FD_LIMIT", "U32_MAX", "U64_MAX", "I64_MAX")),
+    Target("model/paths.py"),
+    Target("model/fdtable.py"),
+    Target("model/net.py"),
+    Target("model/fs.py"),
+    # The transitions; not the contract machinery (`spec`, `wf`, the policy), which checks the model.
+    Target("model/sandbox.py", skip=("spec", "wf", "policy", "rights_only_shrink", "new_effects", "TRANSITIONS")),
+)
+
+# Obligation families by name prefix. The crosshair obligations run the model only.
+MEMORY, PATHS, RIGHTS, NET = "memory.*", "paths.*", "rights.*", "net.*"
+MODEL_REFINEMENT = "refinement.*"  # crosshair on the model, and the stateful machines
+RUNTIME_REFINEMENT = ("refinement.*", "!refinement.crosshair*")  # what runs the runtime's handlers
+HOST = "host.*"
+KNOWN_PREFIXES = ("memory.", "paths.", "rights.", "net.", "refinement.", "host.")
+
+COVERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("impl/memory.py", (MEMORY, *RUNTIME_REFINEMENT, HOST)),
+    ("impl/resolve.py", (PATHS, *RUNTIME_REFINEMENT, HOST)),
+    ("impl/fdtable.py", (RIGHTS, *RUNTIME_REFINEMENT, HOST)),
+    ("impl/syscalls/sock.py", (NET, MEMORY, RIGHTS, *RUNTIME_REFINEMENT, HOST)),
+    ("impl/syscalls/*.py", (MEMORY, RIGHTS, *RUNTIME_REFINEMENT, HOST)),
+    ("impl/sandbox.py", (RIGHTS, *RUNTIME_REFINEMENT, HOST)),
+    ("model/wasi.py", ("*",)),  # the shared tables: everything may depend on them
+    ("model/paths.py", (PATHS, MODEL_REFINEMENT, HOST)),
+    ("model/fdtable.py", (RIGHTS, MODEL_REFINEMENT)),
+    ("model/net.py", (NET, MODEL_REFINEMENT, HOST)),
+    ("model/fs.py", (PATHS, MODEL_REFINEMENT, HOST)),  # ModelHost is built on model.fs
+    ("model/sandbox.py", (MODEL_REFINEMENT,)),
+)
+
+
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    ok = any(fnmatch(name, p) for p in patterns if not p.startswith("!"))
+    return ok and not any(fnmatch(name, p[1:]) for p in patterns if p.startswith("!"))
+
+
+def obligations_for(file: str, names) -> list[str]:
+    """The obligations (of `names`) a mutant of `file` is run against: the first COVERS row whose
+    pattern matches the file, plus every obligation under a prefix the table does not know."""
+    for pattern, patterns in COVERS:
+        if fnmatch(file, pattern):
+            break
+    else:
+        raise KeyError(f"{file} has no row in proofs/mutate/targets.py COVERS")
+    return [n for n in names if _matches(n, patterns) or not n.startswith(KNOWN_PREFIXES)]
+
+
+def unmapped(names) -> list[str]:
+    return [n for n in names if not n.startswith(KNOWN_PREFIXES)]
