@@ -13,6 +13,7 @@ import sys
 import wasmtime
 
 from . import __version__
+from .loader import ModuleError, cause
 from .sandbox import Config, Sandbox
 
 USAGE_STATUS = 2
@@ -110,9 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as e:
             raise FileNotFoundError(f"cannot read {ns.file}: {e.strerror}") from None
         try:
-            box = Sandbox(wasm, config)
-        except wasmtime.WasmtimeError as e:
-            raise ValueError(f"invalid module {ns.file}: {str(e).strip().splitlines()[0]}") from None
+            box = Sandbox(wasm, config, command=True)
+        except ModuleError as e:
+            raise ValueError(f"{ns.file}: {e}") from None
+        except wasmtime.WasmtimeError as e:  # anything the loader's checks did not foresee
+            raise ValueError(f"{ns.file}: cannot load the module: {cause(e)}") from None
         sys.stdout.flush()
         status = box.run()
         if box.trap_message is not None:

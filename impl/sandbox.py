@@ -22,6 +22,7 @@ from . import abi
 from .audit import Audit, TracingGuestMemory, TracingHost
 from .context import Context
 from .fdtable import DIR, STDERR, STDIN, STDOUT, Descriptor, FdTable
+from .loader import ModuleError, cause, check_command, check_imports, compile_module
 from .posix_host import PosixHost
 from .memory import GuestMemory
 from .streams import BytesInput, CallbackOutput
@@ -149,16 +150,26 @@ def descriptor_table(config: Config, host) -> FdTable:
 class Sandbox:
     """One instance of a module, linked to vwasm's WASI and nothing else."""
 
-    def __init__(self, module, config: Config, *, engine: wasmtime.Engine | None = None, host=None) -> None:
-        if isinstance(module, wasmtime.Module):
-            self.engine = module.engine if hasattr(module, "engine") else (engine or wasmtime.Engine())
-        else:
-            self.engine = engine or wasmtime.Engine()
-            module = (wasmtime.Module(self.engine, module) if isinstance(module, (bytes, bytearray))
-                      else wasmtime.Module.from_file(self.engine, os.fspath(module)))
+    def __init__(self, module, config: Config, *, engine: wasmtime.Engine | None = None, host=None,
+                 command: bool = False) -> None:
+        """Compile (bytes, WAT text or a path; or a `wasmtime.Module` made with `engine`), link and
+        instantiate `module`. Anything wrong with the module is a `ModuleError` (one line); with
+        `command`, so is a missing or mistyped `_start`, checked before anything runs. A start
+        function that traps or exits does not raise: `run()` then reports it."""
+        self.engine = engine or wasmtime.Engine()
+        if not isinstance(module, wasmtime.Module):
+            if not isinstance(module, (bytes, bytearray)):
+                with open(os.fspath(module), "rb") as f:
+                    module = f.read()
+            module = compile_module(self.engine, module)
+        check_imports(module)
+        if command:
+            check_command(module)
         self.module = module
         self.host = host or PosixHost()
         self.store = wasmtime.Store(self.engine)
+        self.trap_message: str | None = None
+        self._stopped: int | None = None  # the status, when the start function already ended the guest
         fds = descriptor_table(config, self.host)
         self.audit = None
         if config.audit:  # the table is the embedder's grant; from here on every effect is traced
@@ -171,12 +182,21 @@ class Sandbox:
             self.cx.trace = self.audit.trace
         self.linker = wasmtime.Linker(self.engine)
         self._registration = abi.link(self.linker, self.cx, self.audit)
-        self.instance = self.linker.instantiate(self.store, module)
+        try:
+            self.instance = self.linker.instantiate(self.store, module)
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
+            # The start function ran and trapped, exited or was stopped (a host call's trap comes
+            # back as an error with a wasm backtrace); anything else refused the instance.
+            if isinstance(e, wasmtime.Trap) or "wasm backtrace" in str(e):
+                self.instance = None
+                self._stopped = self._outcome(e, "start function: ")
+                return
+            self.close()
+            raise ModuleError(f"cannot instantiate the module: {cause(e)}") from None
         memory = self.instance.exports(self.store).get("memory")
         if isinstance(memory, wasmtime.Memory):
             self.cx.mem = (GuestMemory(self.store, memory) if self.audit is None
                            else TracingGuestMemory(self.store, memory, self.audit))
-        self.trap_message: str | None = None
 
     @property
     def trace(self) -> list | None:
@@ -189,7 +209,7 @@ class Sandbox:
 
     def call(self, name: str, *args):
         """Call an export; a trap or proc_exit propagates as wasmtime's exception."""
-        func = self.instance.exports(self.store).get(name)
+        func = None if self.instance is None else self.instance.exports(self.store).get(name)
         if not isinstance(func, wasmtime.Func):
             raise ValueError(f"the module exports no function {name!r}")
         return func(self.store, *args)
@@ -197,15 +217,22 @@ class Sandbox:
     def run(self, entry: str = "_start") -> int:
         """Run the command: its exit status (0 when `_start` returns; 134 on a trap)."""
         try:
+            if self._stopped is not None:
+                return self._stopped
+            check_command(self.module, entry)
             self.call(entry)
             return 0
         except (wasmtime.Trap, wasmtime.WasmtimeError) as trap:
-            if self.cx.exit_code is not None:
-                return self.cx.exit_code
-            self.trap_message = trap_reason(str(trap))
-            return TRAP_STATUS
+            return self._outcome(trap)
         finally:
             self.close()
+
+    def _outcome(self, trap: Exception, where: str = "") -> int:
+        """The status of a guest stopped by `trap`: its proc_exit code, else a trap (message kept)."""
+        if self.cx.exit_code is not None:
+            return self.cx.exit_code
+        self.trap_message = where + trap_reason(str(trap))
+        return TRAP_STATUS
 
     def close(self) -> None:
         """Release every host handle the guest still holds."""
@@ -226,7 +253,7 @@ def trap_reason(text: str) -> str:
 
 def run(module, config: Config) -> int:
     """Run a WASI command in a sandbox granting exactly `config`; returns its exit status."""
-    box = Sandbox(module, config)
+    box = Sandbox(module, config, command=True)
     status = box.run()
     if box.trap_message is not None:
         print(f"vwasm: trap: {box.trap_message}", file=sys.stderr)

@@ -94,7 +94,7 @@ def test_invalid_module(tmp_path):
     bad.write_bytes(b"\0asm\x01\0\0\0\xff\xff")
     r = vwasm("run", bad)
     assert r.returncode == 1
-    assert "invalid module" in one_line(r.stderr)
+    assert "invalid WebAssembly module" in one_line(r.stderr)
 
 
 def test_module_without_start(wat):
