@@ -32,6 +32,9 @@ from .effects import (
 from .fdtable import Descriptor, FdTable, narrow, require_rights, within
 from .fs import Dir, File, FileSystem, Symlink, node_size
 from .paths import Resolution, escape, resolve, resolve_entry, split, strip_trailing_slashes
+from .rights import (
+    INHERITING, NEW_FD, OLD_FD, SUBSCRIBED, need, open_conditions, seek_condition, subscription_condition,
+)
 from .wasi import (
     ALL_RIGHTS, DIR_RIGHTS, DIR_RIGHTS_READONLY, FD_LIMIT, FILE_RIGHTS, FILE_RIGHTS_READONLY, I64_MAX,
     SOCKET_RIGHTS, STDIN_RIGHTS, STDOUT_RIGHTS, Advice, Clockid, Errno, Eventrwflags, Eventtype, Fdflags,
@@ -442,7 +445,7 @@ def fd_advise(s: State, fd: int, offset: int, length: int, advice: int):
     if advice not in tuple(Advice):
         raise WasiError(Errno.INVAL)
     d = _file(s, fd)
-    require_rights(d, Rights.FD_ADVISE)
+    require_rights(d, need("fd_advise"))
     return _emit(s, FdAccess(fd)), ()
 
 
@@ -450,7 +453,7 @@ def fd_advise(s: State, fd: int, offset: int, length: int, advice: int):
 def fd_allocate(s: State, fd: int, offset: int, length: int):
     """posix_fallocate: the file covers at least [offset, offset + length); it only ever grows."""
     d = _file(s, fd)
-    require_rights(d, Rights.FD_ALLOCATE)
+    require_rights(d, need("fd_allocate"))
     # The end of the range must be a 63-bit file size.
     if offset + length > I64_MAX:
         raise WasiError(Errno.FBIG)
@@ -477,13 +480,13 @@ def fd_close(s: State, fd: int):
 
 @spec(FdAccess)
 def fd_datasync(s: State, fd: int):
-    require_rights(_file(s, fd), Rights.FD_DATASYNC)
+    require_rights(_file(s, fd), need("fd_datasync"))
     return _emit(s, FdAccess(fd)), ()
 
 
 @spec(FdAccess)
 def fd_sync(s: State, fd: int):
-    require_rights(_file(s, fd), Rights.FD_SYNC)
+    require_rights(_file(s, fd), need("fd_sync"))
     return _emit(s, FdAccess(fd)), ()
 
 
@@ -501,7 +504,7 @@ def fd_fdstat_set_flags(s: State, fd: int, flags: int):
     # Only files have changeable flags (streams, directories and sockets: EBADF).
     if not d.is_file:
         raise WasiError(Errno.BADF)
-    require_rights(d, Rights.FD_FDSTAT_SET_FLAGS)
+    require_rights(d, need("fd_fdstat_set_flags"))
     # Bits outside fdflags are invalid.
     _check_flags(flags, FDFLAGS_ALL)
     # Only APPEND and NONBLOCK can change after opening (DSYNC, RSYNC, SYNC: EINVAL).
@@ -524,7 +527,7 @@ def fd_filestat_get(s: State, fd: int):
     # A standard stream has no file behind it: zeros but its type, and no right is needed.
     if d.is_stream:
         return _emit(s, FdAccess(fd)), (Filestat(0, 0, d.filetype, 0, 0, 0, 0, 0),)
-    require_rights(d, Rights.FD_FILESTAT_GET)
+    require_rights(d, need("fd_filestat_get"))
     if d.node is None:
         # Sockets have no inode either (wasmtime: zeros but the type).
         st = Filestat(0, 0, d.filetype, 0, 0, 0, 0, 0)
@@ -536,7 +539,7 @@ def fd_filestat_get(s: State, fd: int):
 @spec(FdAccess)
 def fd_filestat_set_size(s: State, fd: int, size: int):
     d = _file(s, fd)
-    require_rights(d, Rights.FD_FILESTAT_SET_SIZE)
+    require_rights(d, need("fd_filestat_set_size"))
     # Sizes are non-negative 63-bit (ftruncate takes an off_t).
     if size > I64_MAX:
         raise WasiError(Errno.INVAL)
@@ -553,7 +556,7 @@ def fd_filestat_set_times(s: State, fd: int, atim: int, mtim: int, fst_flags: in
     # Only files and directories have times to set.
     if d.node is None:
         raise WasiError(Errno.BADF)
-    require_rights(d, Rights.FD_FILESTAT_SET_TIMES)
+    require_rights(d, need("fd_filestat_set_times"))
     return _emit(_with_fs(s, s.fs.set_times(d.node, a, m, s.realtime)), FdAccess(fd)), ()
 
 
@@ -565,7 +568,7 @@ def fd_pread(s: State, fd: int, iov_lens: tuple, offset: int):
         raise WasiError(Errno.SPIPE)
     if not d.is_file:
         raise WasiError(Errno.BADF)
-    require_rights(d, Rights.FD_READ | Rights.FD_SEEK)
+    require_rights(d, need("fd_pread"))
     # Offsets are non-negative 63-bit (an off_t).
     if offset > I64_MAX:
         raise WasiError(Errno.INVAL)
@@ -582,7 +585,7 @@ def fd_pwrite(s: State, fd: int, iovs: tuple, offset: int):
         raise WasiError(Errno.SPIPE)
     if not d.is_file:
         raise WasiError(Errno.BADF)
-    require_rights(d, Rights.FD_WRITE | Rights.FD_SEEK)
+    require_rights(d, need("fd_pwrite"))
     # Offsets are non-negative 63-bit (an off_t).
     if offset > I64_MAX:
         raise WasiError(Errno.INVAL)
@@ -621,11 +624,11 @@ def fd_read(s: State, fd: int, iov_lens: tuple, incoming: bytes = b""):
     (sockets)."""
     d = s.fds.get(fd)
     if d.is_socket:
-        return _recv(s, fd, sum(iov_lens), incoming)
+        return _recv(s, "fd_read", fd, sum(iov_lens), incoming)
     # Only files and stdin can be read.
     if not (d.is_file or d.stream == "stdin"):
         raise WasiError(Errno.BADF)
-    require_rights(d, Rights.FD_READ)
+    require_rights(d, need("fd_read"))
     n = sum(iov_lens)
     if d.stream == "stdin":
         data = s.stdin[:n]
@@ -640,11 +643,11 @@ def fd_write(s: State, fd: int, iovs: tuple):
     """writev: all the buffers, in order."""
     d = s.fds.get(fd)
     if d.is_socket:
-        return _send(s, fd, iovs)
+        return _send(s, "fd_write", fd, iovs)
     # Only files and output streams can be written.
     if not (d.is_file or d.stream in ("stdout", "stderr")):
         raise WasiError(Errno.BADF)
-    require_rights(d, Rights.FD_WRITE)
+    require_rights(d, need("fd_write"))
     data = b"".join(iovs)
     if d.stream == "stdout":
         return _emit(replace(s, stdout=s.stdout + data), FdAccess(fd)), (len(data),)
@@ -662,7 +665,7 @@ def fd_readdir(s: State, fd: int, cookie: int):
     """Entries from position `cookie`: `.`, `..`, then the names in order (`d_next` is the next
     cookie; `..` reports the directory's own inode, as wasmtime does)."""
     d = _dir(s, fd)
-    require_rights(d, Rights.FD_READDIR)
+    require_rights(d, need("fd_readdir"))
     rows = [(".", d.node), ("..", d.node)] + list(s.fs.listing(d.node))
     out = tuple(
         Dirent(i + 1, ino, len(name.encode()), s.fs.node(ino).filetype, name.encode())
@@ -709,7 +712,7 @@ def fd_seek(s: State, fd: int, offset: int, whence: int):
     if not d.is_file:
         raise WasiError(Errno.BADF)
     # Asking where we are needs FD_TELL; moving needs FD_SEEK.
-    require_rights(d, Rights.FD_TELL if (offset == 0 and whence == Whence.CUR) else Rights.FD_SEEK)
+    require_rights(d, need("fd_seek", "fd", seek_condition(offset, whence)))
     base = {Whence.SET: 0, Whence.CUR: d.offset, Whence.END: s.fs.node(d.node).size}[Whence(whence)]
     pos = base + offset
     # The new position is a non-negative 63-bit offset.
@@ -725,7 +728,7 @@ def fd_tell(s: State, fd: int):
         raise WasiError(Errno.SPIPE)
     if not d.is_file:
         raise WasiError(Errno.BADF)
-    require_rights(d, Rights.FD_TELL)
+    require_rights(d, need("fd_tell"))
     return _emit(s, FdAccess(fd)), (d.offset,)
 
 
@@ -733,7 +736,7 @@ def fd_tell(s: State, fd: int):
 @spec(PathAccess)
 def path_create_directory(s: State, fd: int, path: str):
     d = _dir(s, fd)
-    require_rights(d, Rights.PATH_CREATE_DIRECTORY)
+    require_rights(d, need("path_create_directory"))
     # mkdir ignores trailing slashes.
     r = resolve_entry(s.fs, d.node, strip_trailing_slashes(path))
     # `.`/`..` and existing names are taken.
@@ -747,7 +750,7 @@ def path_create_directory(s: State, fd: int, path: str):
 def path_filestat_get(s: State, fd: int, flags: int, path: str):
     _check_flags(flags, Lookupflags.SYMLINK_FOLLOW)
     d = _dir(s, fd)
-    require_rights(d, Rights.PATH_FILESTAT_GET)
+    require_rights(d, need("path_filestat_get"))
     follow = bool(flags & Lookupflags.SYMLINK_FOLLOW)
     r = resolve(s.fs, d.node, path, follow)
     if r.node is None:
@@ -760,7 +763,7 @@ def path_filestat_set_times(s: State, fd: int, flags: int, path: str, atim: int,
     a, m = _times(s, atim, mtim, fst_flags)
     _check_flags(flags, Lookupflags.SYMLINK_FOLLOW)
     d = _dir(s, fd)
-    require_rights(d, Rights.PATH_FILESTAT_SET_TIMES)
+    require_rights(d, need("path_filestat_set_times"))
     follow = bool(flags & Lookupflags.SYMLINK_FOLLOW)
     r = resolve(s.fs, d.node, path, follow)
     if r.node is None:
@@ -773,8 +776,8 @@ def path_link(s: State, old_fd: int, old_flags: int, old_path: str, new_fd: int,
     _check_flags(old_flags, Lookupflags.SYMLINK_FOLLOW)
     od = _dir(s, old_fd)
     nd = _dir(s, new_fd)
-    require_rights(od, Rights.PATH_LINK_SOURCE)
-    require_rights(nd, Rights.PATH_LINK_TARGET)
+    require_rights(od, need("path_link", OLD_FD))
+    require_rights(nd, need("path_link", NEW_FD))
     # Linking what a symlink points to is not offered (wasmtime: EINVAL after the descriptors'
     # rights, "symlink following on path_link is not supported").
     if old_flags & Lookupflags.SYMLINK_FOLLOW:
@@ -809,12 +812,12 @@ def path_open(s: State, fd: int, dirflags: int, path: str, oflags: int,
         raise WasiError(Errno.NOTDIR)
     if not d.is_dir:
         raise WasiError(Errno.BADF)
-    require_rights(d, Rights.PATH_OPEN)
-    # Creating needs PATH_CREATE_FILE; truncating needs PATH_FILESTAT_SET_SIZE.
-    if oflags & Oflags.CREAT:
-        require_rights(d, Rights.PATH_CREATE_FILE)
-    if oflags & Oflags.TRUNC:
-        require_rights(d, Rights.PATH_FILESTAT_SET_SIZE)
+    # Creating needs PATH_CREATE_FILE, truncating PATH_FILESTAT_SET_SIZE; synchronous writes need the
+    # sync rights among those the directory passes on.
+    conditions = open_conditions(oflags, fdflags)
+    require_rights(d, need("path_open", "fd", *conditions))
+    if not within(need("path_open", "fd", *conditions, rights=INHERITING), d.rights_inheriting):
+        raise WasiError(Errno.NOTCAPABLE)
     # A directory cannot be created, made exclusively or truncated by path_open (wasmtime: EINVAL).
     if oflags & Oflags.DIRECTORY and oflags & (Oflags.CREAT | Oflags.EXCL | Oflags.TRUNC):
         raise WasiError(Errno.INVAL)
@@ -881,7 +884,7 @@ def path_open(s: State, fd: int, dirflags: int, path: str, oflags: int,
 def path_readlink(s: State, fd: int, path: str, buf_len: int):
     """The link's text, cut to `buf_len` bytes (as wasmtime does)."""
     d = _dir(s, fd)
-    require_rights(d, Rights.PATH_READLINK)
+    require_rights(d, need("path_readlink"))
     r = resolve_entry(s.fs, d.node, path)
     if r.node is None:
         raise WasiError(Errno.NOENT)
@@ -895,7 +898,7 @@ def path_readlink(s: State, fd: int, path: str, buf_len: int):
 @spec(PathAccess)
 def path_remove_directory(s: State, fd: int, path: str):
     d = _dir(s, fd)
-    require_rights(d, Rights.PATH_REMOVE_DIRECTORY)
+    require_rights(d, need("path_remove_directory"))
     # Trailing slashes are ignored (Linux rmdir("d/"); wasi-testsuite remove_directory_trailing_slashes).
     r = resolve_entry(s.fs, d.node, strip_trailing_slashes(path))
     # A directory cannot remove itself by `.` (rmdirat(fd, "."): EINVAL).
@@ -911,8 +914,8 @@ def path_remove_directory(s: State, fd: int, path: str):
 def path_rename(s: State, old_fd: int, old_path: str, new_fd: int, new_path: str):
     od = _dir(s, old_fd)
     nd = _dir(s, new_fd)
-    require_rights(od, Rights.PATH_RENAME_SOURCE)
-    require_rights(nd, Rights.PATH_RENAME_TARGET)
+    require_rights(od, need("path_rename"))
+    require_rights(nd, need("path_rename", NEW_FD))
     slash = _trailing_slash(old_path) or _trailing_slash(new_path)
     # rename ignores trailing slashes, except that they require a directory.
     src = resolve_entry(s.fs, od.node, strip_trailing_slashes(old_path))
@@ -931,7 +934,7 @@ def path_rename(s: State, old_fd: int, old_path: str, new_fd: int, new_path: str
 @spec(PathAccess)
 def path_symlink(s: State, target: str, fd: int, path: str):
     d = _dir(s, fd)
-    require_rights(d, Rights.PATH_SYMLINK)
+    require_rights(d, need("path_symlink"))
     # The text cannot contain NUL, nor be empty.
     if "\0" in target:
         raise WasiError(Errno.INVAL)
@@ -950,7 +953,7 @@ def path_symlink(s: State, target: str, fd: int, path: str):
 @spec(PathAccess)
 def path_unlink_file(s: State, fd: int, path: str):
     d = _dir(s, fd)
-    require_rights(d, Rights.PATH_UNLINK_FILE)
+    require_rights(d, need("path_unlink_file"))
     r = resolve_entry(s.fs, d.node, path)
     # `dir/` names a directory, which unlink does not remove.
     if r.name == ".":
@@ -989,8 +992,8 @@ def poll_oneoff(s: State, subs: tuple, ready: tuple):
         # Directories, and streams the wrong way round, cannot be waited on.
         if not (readable if sub.tag == Eventtype.FD_READ else writable):
             raise WasiError(Errno.BADF)
-        # Waiting on a descriptor needs POLL_FD_READWRITE.
-        require_rights(d, Rights.POLL_FD_READWRITE)
+        # Waiting on a descriptor needs POLL_FD_READWRITE, and the right to read or write it.
+        require_rights(d, need("poll_oneoff", SUBSCRIBED, subscription_condition(sub.tag)))
         effects.append(FdAccess(sub.fd))
     # Regular files never block: they are always ready.
     files = {i for i, sub in enumerate(subs) if sub.tag != Eventtype.CLOCK and s.fds.get(sub.fd).is_file}
@@ -1012,9 +1015,9 @@ def poll_oneoff(s: State, subs: tuple, ready: tuple):
 
 
 # --- sockets -------------------------------------------------------------------------------------
-def _recv(s: State, fd: int, capacity: int, incoming: bytes):
+def _recv(s: State, call: str, fd: int, capacity: int, incoming: bytes):
     d, sock = _socket(s, fd)
-    require_rights(d, Rights.FD_READ)
+    require_rights(d, need(call))
     net.io_rule(sock, sending=False)
     # After shutdown(RD) reads see end of stream.
     data = b"" if sock.shut_rd else incoming
@@ -1022,9 +1025,9 @@ def _recv(s: State, fd: int, capacity: int, incoming: bytes):
     return _emit(s, FdAccess(fd)), (data,)
 
 
-def _send(s: State, fd: int, iovs: tuple):
+def _send(s: State, call: str, fd: int, iovs: tuple):
     d, sock = _socket(s, fd)
-    require_rights(d, Rights.FD_WRITE)
+    require_rights(d, need(call))
     net.io_rule(sock, sending=True)
     n = sum(len(b) for b in iovs)
     effects = [FdAccess(fd)]
@@ -1038,7 +1041,7 @@ def sock_accept(s: State, fd: int, flags: int, peer: Optional[tuple[int, int]]):
     """`peer`: the connection the environment has pending (None: none yet)."""
     _check_flags(flags, FDFLAGS_ALL)
     d, sock = _socket(s, fd)
-    require_rights(d, Rights.SOCK_ACCEPT)
+    require_rights(d, need("sock_accept"))
     # Only NONBLOCK may be set on the new descriptor.
     if int(flags) & ~int(Fdflags.NONBLOCK):
         raise WasiError(Errno.INVAL)
@@ -1062,7 +1065,7 @@ def sock_accept(s: State, fd: int, flags: int, peer: Optional[tuple[int, int]]):
 def sock_recv(s: State, fd: int, iov_lens: tuple, ri_flags: int, incoming: bytes):
     """`incoming`: what the network delivers (at most the buffers' total)."""
     _check_flags(ri_flags, Riflags.RECV_PEEK | Riflags.RECV_WAITALL)
-    s2, (data,) = _recv(s, fd, sum(iov_lens), incoming)
+    s2, (data,) = _recv(s, "sock_recv", fd, sum(iov_lens), incoming)
     return s2, (data, 0)
 
 
@@ -1071,14 +1074,14 @@ def sock_send(s: State, fd: int, iovs: tuple, si_flags: int):
     # siflags has no bits in preview1.
     if si_flags != 0:
         raise WasiError(Errno.INVAL)
-    return _send(s, fd, iovs)
+    return _send(s, "sock_send", fd, iovs)
 
 
 @spec(Shutdown)
 def sock_shutdown(s: State, fd: int, how: int):
     _check_flags(how, Sdflags.RD | Sdflags.WR)
     d, sock = _socket(s, fd)
-    require_rights(d, Rights.SOCK_SHUTDOWN)
+    require_rights(d, need("sock_shutdown"))
     s = _set_socket(s, d.socket, net.shutdown_rule(sock, how))
     return _emit(s, Shutdown(fd, how)), ()
 

@@ -432,41 +432,7 @@ PREVIEW1_CALLS = tuple(SIGNATURES)[:46]
 EXTENSION_CALLS = tuple(SIGNATURES)[46:]
 assert len(PREVIEW1_CALLS) == 46 and EXTENSION_CALLS == ("socket", "sock_connect")
 
-# The right each descriptor operation needs on the descriptor it names (path calls: on the directory).
-REQUIRED_RIGHT: dict[str, int] = {
-    "fd_advise": Rights.FD_ADVISE,
-    "fd_allocate": Rights.FD_ALLOCATE,
-    "fd_datasync": Rights.FD_DATASYNC,
-    "fd_fdstat_set_flags": Rights.FD_FDSTAT_SET_FLAGS,
-    "fd_filestat_get": Rights.FD_FILESTAT_GET,
-    "fd_filestat_set_size": Rights.FD_FILESTAT_SET_SIZE,
-    "fd_filestat_set_times": Rights.FD_FILESTAT_SET_TIMES,
-    "fd_pread": Rights.FD_READ | Rights.FD_SEEK,
-    "fd_pwrite": Rights.FD_WRITE | Rights.FD_SEEK,
-    "fd_read": Rights.FD_READ,
-    "fd_readdir": Rights.FD_READDIR,
-    "fd_seek": Rights.FD_SEEK,  # fd_seek(0, CUR) needs only FD_TELL (see the handler)
-    "fd_sync": Rights.FD_SYNC,
-    "fd_tell": Rights.FD_TELL,
-    "fd_write": Rights.FD_WRITE,
-    "path_create_directory": Rights.PATH_CREATE_DIRECTORY,
-    "path_filestat_get": Rights.PATH_FILESTAT_GET,
-    "path_filestat_set_times": Rights.PATH_FILESTAT_SET_TIMES,
-    "path_link_source": Rights.PATH_LINK_SOURCE,
-    "path_link_target": Rights.PATH_LINK_TARGET,
-    "path_open": Rights.PATH_OPEN,
-    "path_readlink": Rights.PATH_READLINK,
-    "path_remove_directory": Rights.PATH_REMOVE_DIRECTORY,
-    "path_rename_source": Rights.PATH_RENAME_SOURCE,
-    "path_rename_target": Rights.PATH_RENAME_TARGET,
-    "path_symlink": Rights.PATH_SYMLINK,
-    "path_unlink_file": Rights.PATH_UNLINK_FILE,
-    "poll_fd_readwrite": Rights.POLL_FD_READWRITE,
-    "sock_accept": Rights.SOCK_ACCEPT,
-    "sock_recv": Rights.FD_READ,
-    "sock_send": Rights.FD_WRITE,
-    "sock_shutdown": Rights.SOCK_SHUTDOWN,
-}
+# The rights each call needs on each descriptor argument: `rights.REQUIRES` (model/rights.py).
 
 SYMLINK_BUDGET = 40  # symlink expansions per resolution, Linux's MAXSYMLINKS
 # A sandbox limit, not a WASI fact: descriptors a guest may hold at once (streams and preopens

@@ -4,11 +4,12 @@ Each handler: spec section, what it may modify, the right it needs. Every guest 
 write is validated before the side effect, so a bad pointer traps with nothing done.
 """
 from vwasm.model.wasi import (
-    FDSTAT, FILESTAT, I64_MAX, PRESTAT, Advice, Clockid, Errno, Fdflags, Fstflags, Preopentype, Rights,
+    FDSTAT, FILESTAT, I64_MAX, PRESTAT, Advice, Clockid, Errno, Fdflags, Fstflags, Preopentype,
     WasiError, Whence,
 )
 
 from vwasm.model import net
+from vwasm.model.rights import need, seek_condition
 
 from ..fdtable import DIR, FILE, SOCKET, STDERR, STDIN, STDIO, STDOUT
 
@@ -25,7 +26,7 @@ def _signed64(value: int) -> int:
 # --- reading and writing ------------------------------------------------------------------------
 def fd_read(cx, fd: int, iovs: int, iovs_len: int, nread_ptr: int) -> int:
     """preview1 fd_read. modifies: the iovec buffers, the file offset. right: FD_READ."""
-    desc = cx.fds.get_kind(fd, _READABLE, Rights.FD_READ)
+    desc = cx.fds.get_kind(fd, _READABLE, need("fd_read"))
     if desc.kind == SOCKET:  # reading a socket is sock_recv: it must be connected
         net.io_rule(desc.extra["sock"], sending=False)
     bufs = cx.mem.iovecs(iovs, iovs_len)
@@ -36,7 +37,7 @@ def fd_read(cx, fd: int, iovs: int, iovs_len: int, nread_ptr: int) -> int:
 
 def fd_write(cx, fd: int, iovs: int, iovs_len: int, nwritten_ptr: int) -> int:
     """preview1 fd_write. modifies: the file or stream, its offset. right: FD_WRITE."""
-    desc = cx.fds.get_kind(fd, _WRITABLE, Rights.FD_WRITE)
+    desc = cx.fds.get_kind(fd, _WRITABLE, need("fd_write"))
     if desc.kind == SOCKET:  # writing a socket is sock_send: connected, not shut for writing
         net.io_rule(desc.extra["sock"], sending=True)
     bufs = cx.mem.iovecs(iovs, iovs_len)
@@ -50,7 +51,7 @@ def fd_pread(cx, fd: int, iovs: int, iovs_len: int, offset: int, nread_ptr: int)
     # stdin has no offsets to read at (other streams: EBADF, as wasmtime).
     if cx.fds.get(fd).kind == STDIN:
         raise WasiError(Errno.SPIPE)
-    desc = cx.fds.get_kind(fd, _FILES, Rights.FD_READ | Rights.FD_SEEK)
+    desc = cx.fds.get_kind(fd, _FILES, need("fd_pread"))
     # Offsets are non-negative 63-bit (an off_t).
     if offset > I64_MAX:
         raise WasiError(Errno.INVAL)
@@ -65,7 +66,7 @@ def fd_pwrite(cx, fd: int, iovs: int, iovs_len: int, offset: int, nwritten_ptr: 
     # Output streams have no offsets to write at (stdin: EBADF, as wasmtime).
     if cx.fds.get(fd).kind in (STDOUT, STDERR):
         raise WasiError(Errno.SPIPE)
-    desc = cx.fds.get_kind(fd, _FILES, Rights.FD_WRITE | Rights.FD_SEEK)
+    desc = cx.fds.get_kind(fd, _FILES, need("fd_pwrite"))
     # Offsets are non-negative 63-bit (an off_t).
     if offset > I64_MAX:
         raise WasiError(Errno.INVAL)
@@ -87,8 +88,7 @@ def fd_seek(cx, fd: int, offset: int, whence: int, newoffset_ptr: int) -> int:
     # Only SET, CUR and END decode.
     if whence not in (Whence.SET, Whence.CUR, Whence.END):
         raise WasiError(Errno.INVAL)
-    query = offset == 0 and whence == Whence.CUR
-    desc = _positioned(cx, fd, Rights.FD_TELL if query else Rights.FD_SEEK)
+    desc = _positioned(cx, fd, need("fd_seek", "fd", seek_condition(offset, whence)))
     cx.mem.check(newoffset_ptr, 8, 8)
     cx.mem.put_u64(newoffset_ptr, cx.host.seek(desc.handle, _signed64(offset), whence))
     return Errno.SUCCESS
@@ -96,7 +96,7 @@ def fd_seek(cx, fd: int, offset: int, whence: int, newoffset_ptr: int) -> int:
 
 def fd_tell(cx, fd: int, offset_ptr: int) -> int:
     """preview1 fd_tell. modifies: nothing. right: FD_TELL."""
-    desc = _positioned(cx, fd, Rights.FD_TELL)
+    desc = _positioned(cx, fd, need("fd_tell"))
     cx.mem.check(offset_ptr, 8, 8)
     cx.mem.put_u64(offset_ptr, cx.host.seek(desc.handle, 0, Whence.CUR))
     return Errno.SUCCESS
@@ -127,7 +127,7 @@ def fd_fdstat_get(cx, fd: int, stat_ptr: int) -> int:
 
 def fd_fdstat_set_flags(cx, fd: int, flags: int) -> int:
     """preview1 fd_fdstat_set_flags. modifies: APPEND / NONBLOCK of a file. right: FD_FDSTAT_SET_FLAGS."""
-    desc = cx.fds.get_kind(fd, _FILES, Rights.FD_FDSTAT_SET_FLAGS)
+    desc = cx.fds.get_kind(fd, _FILES, need("fd_fdstat_set_flags"))
     # Only APPEND and NONBLOCK can change after opening, as in wasmtime.
     if flags & (Fdflags.DSYNC | Fdflags.RSYNC | Fdflags.SYNC) or flags & ~0x1F:
         raise WasiError(Errno.INVAL)
@@ -143,13 +143,17 @@ def fd_fdstat_set_rights(cx, fd: int, base: int, inheriting: int) -> int:
 
 
 def fd_filestat_get(cx, fd: int, stat_ptr: int) -> int:
-    """preview1 fd_filestat_get. modifies: nothing. right: FD_FILESTAT_GET (streams: none, zeros)."""
+    """preview1 fd_filestat_get. modifies: nothing. right: FD_FILESTAT_GET (streams: none, zeros;
+    sockets: zeros but the type)."""
     desc = cx.fds.get(fd)
     cx.mem.check_record(FILESTAT, stat_ptr)
     if desc.kind in STDIO:  # a stream has no file behind it: only its type, as wasmtime
         cx.mem.store(FILESTAT, stat_ptr, 0, 0, desc.filetype, 0, 0, 0, 0, 0)
         return Errno.SUCCESS
-    desc = cx.fds.get_kind(fd, _NODES, Rights.FD_FILESTAT_GET)
+    desc = cx.fds.get_kind(fd, (*_NODES, SOCKET), need("fd_filestat_get"))
+    if desc.kind == SOCKET:  # no inode either: zeros but the type, as the model (wasi-common)
+        cx.mem.store(FILESTAT, stat_ptr, 0, 0, desc.filetype, 0, 0, 0, 0, 0)
+        return Errno.SUCCESS
     st = cx.host.fstat(desc.handle)
     cx.mem.store(FILESTAT, stat_ptr, st.dev, st.ino, st.filetype, st.nlink, st.size, st.atim, st.mtim, st.ctim)
     return Errno.SUCCESS
@@ -170,7 +174,7 @@ def new_times(atim: int, mtim: int, flags: int, now: int) -> tuple[int | None, i
 def fd_filestat_set_times(cx, fd: int, atim: int, mtim: int, flags: int) -> int:
     """preview1 fd_filestat_set_times. modifies: the times of the file or directory."""
     times = new_times(atim, mtim, flags, cx.host.clock_time(Clockid.REALTIME))
-    desc = cx.fds.get_kind(fd, _NODES, Rights.FD_FILESTAT_SET_TIMES)
+    desc = cx.fds.get_kind(fd, _NODES, need("fd_filestat_set_times"))
     if times != (None, None):
         cx.host.futimens(desc.handle, *times)
     return Errno.SUCCESS
@@ -178,7 +182,7 @@ def fd_filestat_set_times(cx, fd: int, atim: int, mtim: int, flags: int) -> int:
 
 def fd_filestat_set_size(cx, fd: int, size: int) -> int:
     """preview1 fd_filestat_set_size. modifies: the file's size. right: FD_FILESTAT_SET_SIZE."""
-    desc = cx.fds.get_kind(fd, _FILES, Rights.FD_FILESTAT_SET_SIZE)
+    desc = cx.fds.get_kind(fd, _FILES, need("fd_filestat_set_size"))
     # Sizes are non-negative 63-bit (ftruncate takes an off_t).
     if size > I64_MAX:
         raise WasiError(Errno.INVAL)
@@ -188,7 +192,7 @@ def fd_filestat_set_size(cx, fd: int, size: int) -> int:
 
 def fd_allocate(cx, fd: int, offset: int, length: int) -> int:
     """preview1 fd_allocate. modifies: the file's size (grows only). right: FD_ALLOCATE."""
-    desc = cx.fds.get_kind(fd, _FILES, Rights.FD_ALLOCATE)
+    desc = cx.fds.get_kind(fd, _FILES, need("fd_allocate"))
     if offset + length > I64_MAX:
         raise WasiError(Errno.FBIG)
     cx.host.fallocate(desc.handle, offset, length)
@@ -199,20 +203,20 @@ def fd_advise(cx, fd: int, offset: int, length: int, advice: int) -> int:
     """preview1 fd_advise. modifies: nothing observable. right: FD_ADVISE."""
     if advice not in Advice.__members__.values():
         raise WasiError(Errno.INVAL)
-    desc = cx.fds.get_kind(fd, _FILES, Rights.FD_ADVISE)
+    desc = cx.fds.get_kind(fd, _FILES, need("fd_advise"))
     cx.host.fadvise(desc.handle, _signed64(offset), _signed64(length), advice)
     return Errno.SUCCESS
 
 
 def fd_sync(cx, fd: int) -> int:
     """preview1 fd_sync. right: FD_SYNC."""
-    cx.host.fsync(cx.fds.get_kind(fd, _FILES, Rights.FD_SYNC).handle)
+    cx.host.fsync(cx.fds.get_kind(fd, _FILES, need("fd_sync")).handle)
     return Errno.SUCCESS
 
 
 def fd_datasync(cx, fd: int) -> int:
     """preview1 fd_datasync. right: FD_DATASYNC."""
-    cx.host.fdatasync(cx.fds.get_kind(fd, _FILES, Rights.FD_DATASYNC).handle)
+    cx.host.fdatasync(cx.fds.get_kind(fd, _FILES, need("fd_datasync")).handle)
     return Errno.SUCCESS
 
 

@@ -13,6 +13,8 @@ from vwasm.model.wasi import (
     Lookupflags, Oflags, Rights, WasiError,
 )
 
+from vwasm.model.rights import INHERITING, NEW_FD, OLD_FD, need, open_conditions
+
 from ..fdtable import DIR, FILE, Descriptor
 from ..resolve import Open, Resolver, open_at, strip_trailing_slashes
 from .fd import new_times
@@ -37,7 +39,7 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
               rights_base: int, rights_inheriting: int, fdflags: int, fd_out: int) -> int:
     """preview1 path_open. modifies: the table (a new descriptor); with CREAT a new file, with
     TRUNC the file's contents. rights: PATH_OPEN on fd, plus PATH_CREATE_FILE for CREAT and
-    PATH_FILESTAT_SET_SIZE for TRUNC. The new descriptor's rights are those asked, cut to fd's
+    PATH_FILESTAT_SET_SIZE for TRUNC; FD_DATASYNC / FD_SYNC inheritable for the sync fdflags. The new descriptor's rights are those asked, cut to fd's
     inheriting rights and to what its kind can use (they never grow)."""
     path = cx.mem.path(path_ptr, path_len)
     # Flags and rights the witx does not define do not decode.
@@ -48,12 +50,9 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
     # Only a directory has entries to open (a file: ENOTDIR, a stream or socket: EBADF, as wasmtime).
     if parent.kind != DIR:
         raise WasiError(Errno.NOTDIR if parent.kind == FILE else Errno.BADF)
-    need = Rights.PATH_OPEN
-    if oflags & Oflags.CREAT:
-        need |= Rights.PATH_CREATE_FILE
-    if oflags & Oflags.TRUNC:
-        need |= Rights.PATH_FILESTAT_SET_SIZE
-    if need & ~parent.rights_base:
+    conditions = open_conditions(oflags, fdflags)
+    if (need("path_open", "fd", *conditions) & ~parent.rights_base
+            or need("path_open", "fd", *conditions, rights=INHERITING) & ~parent.rights_inheriting):
         raise WasiError(Errno.NOTCAPABLE)
     # A directory can be neither created, exclusively created nor truncated by path_open (wasmtime).
     if oflags & Oflags.DIRECTORY and oflags & (Oflags.CREAT | Oflags.EXCL | Oflags.TRUNC):
@@ -118,7 +117,7 @@ def fd_readdir(cx, fd: int, buf: int, buf_len: int, cookie: int, bufused_ptr: in
     not fit and the buffer is then reported full (wasmtime's algorithm), so the guest reads again
     from that entry's cookie. The listing is read once per pass (cookie 0 reads it afresh) and
     kept on the descriptor, so paging through a large directory is linear."""
-    desc = _dir(cx, fd, Rights.FD_READDIR)
+    desc = _dir(cx, fd, need("fd_readdir"))
     cx.mem.check(buf, buf_len)
     cx.mem.check(bufused_ptr, 4, 4)
     if cookie == 0 or desc.dir_state is None:
@@ -142,7 +141,7 @@ def fd_readdir(cx, fd: int, buf: int, buf_len: int, cookie: int, bufused_ptr: in
 # --- directories, files, links ------------------------------------------------------------------
 def path_create_directory(cx, fd: int, path_ptr: int, path_len: int) -> int:
     """preview1 path_create_directory. modifies: a new directory. right: PATH_CREATE_DIRECTORY."""
-    desc = _dir(cx, fd, Rights.PATH_CREATE_DIRECTORY)
+    desc = _dir(cx, fd, need("path_create_directory"))
     path, _ = strip_trailing_slashes(cx.mem.path(path_ptr, path_len))
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
         cx.host.mkdirat(*r.locate())
@@ -151,7 +150,7 @@ def path_create_directory(cx, fd: int, path_ptr: int, path_len: int) -> int:
 
 def path_remove_directory(cx, fd: int, path_ptr: int, path_len: int) -> int:
     """preview1 path_remove_directory. modifies: removes an empty directory. right: PATH_REMOVE_DIRECTORY."""
-    desc = _dir(cx, fd, Rights.PATH_REMOVE_DIRECTORY)
+    desc = _dir(cx, fd, need("path_remove_directory"))
     # Trailing slashes are ignored (Linux rmdir("d/"), and what wasi-testsuite's
     # remove_directory_trailing_slashes expects); a non-directory is still ENOTDIR from rmdir itself.
     path, _ = strip_trailing_slashes(cx.mem.path(path_ptr, path_len))
@@ -162,7 +161,7 @@ def path_remove_directory(cx, fd: int, path_ptr: int, path_len: int) -> int:
 
 def path_unlink_file(cx, fd: int, path_ptr: int, path_len: int) -> int:
     """preview1 path_unlink_file. modifies: removes a non-directory entry. right: PATH_UNLINK_FILE."""
-    desc = _dir(cx, fd, Rights.PATH_UNLINK_FILE)
+    desc = _dir(cx, fd, need("path_unlink_file"))
     path = cx.mem.path(path_ptr, path_len)
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
         cx.host.unlinkat(*r.locate_entry())
@@ -172,8 +171,8 @@ def path_unlink_file(cx, fd: int, path_ptr: int, path_len: int) -> int:
 def path_rename(cx, fd: int, old_ptr: int, old_len: int, new_fd: int, new_ptr: int, new_len: int) -> int:
     """preview1 path_rename. modifies: moves an entry (replacing a compatible target).
     rights: PATH_RENAME_SOURCE on fd, PATH_RENAME_TARGET on new_fd."""
-    src = _dir(cx, fd, Rights.PATH_RENAME_SOURCE)
-    dst = _dir(cx, new_fd, Rights.PATH_RENAME_TARGET)
+    src = _dir(cx, fd, need("path_rename"))
+    dst = _dir(cx, new_fd, need("path_rename", NEW_FD))
     old, old_slash = strip_trailing_slashes(cx.mem.path(old_ptr, old_len))
     new, new_slash = strip_trailing_slashes(cx.mem.path(new_ptr, new_len))
     with Resolver(cx.host, src.handle, old, follow=False) as a, \
@@ -193,8 +192,8 @@ def path_link(cx, old_fd: int, old_flags: int, old_ptr: int, old_len: int,
               new_fd: int, new_ptr: int, new_len: int) -> int:
     """preview1 path_link. modifies: a new name for an existing file.
     rights: PATH_LINK_SOURCE on old_fd, PATH_LINK_TARGET on new_fd."""
-    src = _dir(cx, old_fd, Rights.PATH_LINK_SOURCE)
-    dst = _dir(cx, new_fd, Rights.PATH_LINK_TARGET)
+    src = _dir(cx, old_fd, need("path_link", OLD_FD))
+    dst = _dir(cx, new_fd, need("path_link", NEW_FD))
     old = cx.mem.path(old_ptr, old_len)
     new = cx.mem.path(new_ptr, new_len)
     # Linking what a symlink points to is not offered (wasmtime: EINVAL).
@@ -209,7 +208,7 @@ def path_link(cx, old_fd: int, old_flags: int, old_ptr: int, old_len: int,
 def path_symlink(cx, old_ptr: int, old_len: int, fd: int, new_ptr: int, new_len: int) -> int:
     """preview1 path_symlink. modifies: a new symlink whose text is `old`. right: PATH_SYMLINK.
     An absolute text is refused (ERRNO_PERM): it could only ever be an escape."""
-    desc = _dir(cx, fd, Rights.PATH_SYMLINK)
+    desc = _dir(cx, fd, need("path_symlink"))
     target = cx.mem.path(old_ptr, old_len)
     new = cx.mem.path(new_ptr, new_len)
     if target.startswith("/"):
@@ -224,7 +223,7 @@ def path_symlink(cx, old_ptr: int, old_len: int, fd: int, new_ptr: int, new_len:
 def path_readlink(cx, fd: int, path_ptr: int, path_len: int, buf: int, buf_len: int, bufused_ptr: int) -> int:
     """preview1 path_readlink. modifies: the buffer (the text, cut to buf_len as wasmtime).
     right: PATH_READLINK."""
-    desc = _dir(cx, fd, Rights.PATH_READLINK)
+    desc = _dir(cx, fd, need("path_readlink"))
     path = cx.mem.path(path_ptr, path_len)
     cx.mem.check(buf, buf_len)
     cx.mem.check(bufused_ptr, 4, 4)
@@ -239,7 +238,7 @@ def path_readlink(cx, fd: int, path_ptr: int, path_len: int, buf: int, buf_len: 
 # --- status -------------------------------------------------------------------------------------
 def path_filestat_get(cx, fd: int, flags: int, path_ptr: int, path_len: int, stat_ptr: int) -> int:
     """preview1 path_filestat_get. modifies: nothing. right: PATH_FILESTAT_GET."""
-    desc = _dir(cx, fd, Rights.PATH_FILESTAT_GET)
+    desc = _dir(cx, fd, need("path_filestat_get"))
     path = cx.mem.path(path_ptr, path_len)
     cx.mem.check_record(FILESTAT, stat_ptr)
     with Resolver(cx.host, desc.handle, path, follow=_follow(flags)) as r:
@@ -253,7 +252,7 @@ def path_filestat_set_times(cx, fd: int, flags: int, path_ptr: int, path_len: in
     """preview1 path_filestat_set_times. modifies: the entry's access/modification times.
     right: PATH_FILESTAT_SET_TIMES."""
     times = new_times(atim, mtim, fst_flags, cx.host.clock_time(Clockid.REALTIME))
-    desc = _dir(cx, fd, Rights.PATH_FILESTAT_SET_TIMES)
+    desc = _dir(cx, fd, need("path_filestat_set_times"))
     path = cx.mem.path(path_ptr, path_len)
     with Resolver(cx.host, desc.handle, path, follow=_follow(flags)) as r:
         cx.host.utimensat(*r.locate_entry(), *times)

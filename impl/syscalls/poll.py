@@ -6,8 +6,10 @@ ready; the events written are those ready when the wait ends, in subscription or
 """
 from vwasm.model.wasi import (
     EVENT, SUBSCRIPTION, SUBSCRIPTION_CLOCK, SUBSCRIPTION_FD, SUBSCRIPTION_UNION_OFFSET, Clockid,
-    Errno, Eventrwflags, Eventtype, Rights, Subclockflags, WasiError, Whence,
+    Errno, Eventrwflags, Eventtype, Subclockflags, WasiError, Whence,
 )
+
+from vwasm.model.rights import SUBSCRIBED, need, subscription_condition
 
 from ..fdtable import FILE, SOCKET, STDERR, STDIN, STDOUT
 
@@ -27,7 +29,7 @@ def _deadline(cx, clock: int, timeout: int, flags: int, now: int) -> int:
 
 
 def poll_oneoff(cx, in_ptr: int, out_ptr: int, nsubscriptions: int, nevents_ptr: int) -> int:
-    """preview1 poll_oneoff. modifies: the events array. right: POLL_FD_READWRITE on each fd."""
+    """preview1 poll_oneoff. modifies: the events array. rights: POLL_FD_READWRITE and FD_READ/FD_WRITE on each fd."""
     if nsubscriptions == 0:
         raise WasiError(Errno.INVAL)
     mem = cx.mem
@@ -49,7 +51,7 @@ def poll_oneoff(cx, in_ptr: int, out_ptr: int, nsubscriptions: int, nevents_ptr:
         elif tag in (Eventtype.FD_READ, Eventtype.FD_WRITE):
             (fd,) = mem.load(SUBSCRIPTION_FD, body)
             kinds = _READS if tag == Eventtype.FD_READ else _WRITES
-            desc = cx.fds.get_kind(fd, kinds, Rights.POLL_FD_READWRITE)
+            desc = cx.fds.get_kind(fd, kinds, need("poll_oneoff", SUBSCRIBED, subscription_condition(tag)))
             (reads if tag == Eventtype.FD_READ else writes).append((i, userdata, desc))
         else:
             raise WasiError(Errno.INVAL)

@@ -12,6 +12,8 @@ from vwasm.model.wasi import (
     Rights, Roflags, Sdflags, SocketType, WasiError,
 )
 
+from vwasm.model.rights import need
+
 from ..fdtable import SOCKET, Descriptor
 
 _FILETYPE = {SocketType.STREAM: Filetype.SOCKET_STREAM, SocketType.DGRAM: Filetype.SOCKET_DGRAM}
@@ -24,11 +26,14 @@ def _flags(value: int, all_bits: int) -> None:
         raise WasiError(Errno.INVAL)
 
 
-def _socket(cx, fd: int) -> Descriptor:
-    """The socket fd names (EBADF if none is open, ENOTSOCK if it is not a socket)."""
+def _socket(cx, fd: int, rights: int = 0) -> Descriptor:
+    """The socket fd names (EBADF if none is open, ENOTSOCK if it is not a socket), holding
+    `rights` (ENOTCAPABLE otherwise)."""
     desc = cx.fds.get(fd)
     if desc.kind != SOCKET:
         raise WasiError(Errno.NOTSOCK)
+    if rights & ~desc.rights_base:
+        raise WasiError(Errno.NOTCAPABLE)
     return desc
 
 
@@ -81,9 +86,7 @@ def sock_connect(cx, fd: int, addr_ptr: int, addr_len: int) -> int:
 def sock_accept(cx, fd: int, flags: int, fd_out: int) -> int:
     """preview1 sock_accept. modifies: the table (the connection). right: SOCK_ACCEPT."""
     _flags(flags, 0x1F)
-    desc = _socket(cx, fd)
-    if Rights.SOCK_ACCEPT & ~desc.rights_base:
-        raise WasiError(Errno.NOTCAPABLE)
+    desc = _socket(cx, fd, need("sock_accept"))
     # Only NONBLOCK may be set on the new descriptor.
     if flags & ~Fdflags.NONBLOCK:
         raise WasiError(Errno.INVAL)
@@ -106,9 +109,7 @@ def sock_accept(cx, fd: int, flags: int, fd_out: int) -> int:
 def sock_recv(cx, fd: int, ri_data: int, ri_data_len: int, ri_flags: int, ro_datalen: int, ro_flags: int) -> int:
     """preview1 sock_recv. modifies: the buffers. right: FD_READ."""
     _flags(ri_flags, Riflags.RECV_PEEK | Riflags.RECV_WAITALL)
-    desc = _socket(cx, fd)
-    if Rights.FD_READ & ~desc.rights_base:
-        raise WasiError(Errno.NOTCAPABLE)
+    desc = _socket(cx, fd, need("sock_recv"))
     sock = desc.extra["sock"]
     net.io_rule(sock, sending=False)
     bufs = cx.mem.iovecs(ri_data, ri_data_len)
@@ -127,9 +128,7 @@ def sock_send(cx, fd: int, si_data: int, si_data_len: int, si_flags: int, so_dat
     # siflags has no bits in preview1.
     if si_flags != 0:
         raise WasiError(Errno.INVAL)
-    desc = _socket(cx, fd)
-    if Rights.FD_WRITE & ~desc.rights_base:
-        raise WasiError(Errno.NOTCAPABLE)
+    desc = _socket(cx, fd, need("sock_send"))
     net.io_rule(desc.extra["sock"], sending=True)
     bufs = cx.mem.iovecs(si_data, si_data_len)
     cx.mem.check(so_datalen, 4, 4)
@@ -140,9 +139,7 @@ def sock_send(cx, fd: int, si_data: int, si_data_len: int, si_flags: int, so_dat
 def sock_shutdown(cx, fd: int, how: int) -> int:
     """preview1 sock_shutdown. modifies: the connection's open directions. right: SOCK_SHUTDOWN."""
     _flags(how, Sdflags.RD | Sdflags.WR)
-    desc = _socket(cx, fd)
-    if Rights.SOCK_SHUTDOWN & ~desc.rights_base:
-        raise WasiError(Errno.NOTCAPABLE)
+    desc = _socket(cx, fd, need("sock_shutdown"))
     shut = net.shutdown_rule(desc.extra["sock"], how)
     cx.host.shutdown(desc.handle, how)
     desc.extra["sock"] = shut

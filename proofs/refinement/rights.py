@@ -1,0 +1,669 @@
+"""Rights, derived from the one table (`vwasm.model.rights.REQUIRES`).
+
+For every call × every right it needs × every descriptor argument (and every kind of descriptor the
+call takes: file, directory, stream, socket), a world is set up where the call succeeds, then:
+
+  - *missing*: exactly that right is dropped from that descriptor (`fd_fdstat_set_rights`, from the
+    base or the inheriting rights, as the table says); the runtime over ModelHost, the runtime over
+    PosixHost (a real temporary tree) and the model must all answer ENOTCAPABLE, with no effect:
+    the tree (PosixHost: contents, mtime, ctime, nlink of every entry), the descriptor table (rights,
+    flags, file offsets), guest memory and stdout/stderr unchanged;
+  - *present*: every descriptor argument holds exactly the rights the table says the call needs
+    there, nothing more; all three must succeed (so a handler checking a right the table does not
+    name, or the right on the wrong argument, fails here).
+
+Read-only preopen (`Config.preopen_dir(..., read_only=True)`, the model's `Preopen(readonly=True)`):
+every call that can change the tree is tried on it directly, through a directory and a file opened
+beneath it (asking for every right), and, for renames and links, with a writable preopen on the
+other side in both directions; all three worlds must refuse with ENOTCAPABLE and leave the tree
+unchanged. Sockets: the runtime over PosixHost (real loopback) and the model only -- ModelHost has
+no network.
+
+Every table row must be reached by at least one scenario (a new row without one fails the
+obligation); the table is also checked against the witx's naming of the rights ("the right to
+invoke `fd_advise`" is FD_ADVISE, `path_rename`'s source/target rights on its old/new directory).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket as pysocket
+import struct
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from proofs.core import STATEFUL, Counterexample, Outcome, TooLittleEvidence, obligation
+
+MEM = 1 << 15
+OUT, STAT, IOV, SUB, EVT, ADDR, PATH1, PATH2, BUF = 0, 256, 512, 1024, 2048, 3072, 4096, 6144, 8192
+STDIN = b"input on stdin"
+BOX, RO, LISTENER = 3, 4, 5  # descriptor numbers: the writable preopen, the read-only one, a listener
+TREE = {"f": b"hello world", "e": None, "l": "f"}  # file, empty directory, symlink; `d` holds the same
+
+
+def _make_tree(root: str) -> None:
+    for top in ("box", "ro"):
+        for base in (os.path.join(root, top), os.path.join(root, top, "d")):
+            os.makedirs(base)
+            for name, what in TREE.items():
+                p = os.path.join(base, name)
+                if what is None:
+                    os.mkdir(p)
+                elif isinstance(what, bytes):
+                    with open(p, "wb") as fh:
+                        fh.write(what)
+                else:
+                    os.symlink(what, p)
+    with open(os.path.join(root, "secret"), "wb") as fh:
+        fh.write(b"outside")
+
+
+def _real_tree(root: str) -> dict:
+    """Every entry below root: type, contents, mtime, ctime, nlink (ctime catches any metadata change)."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            st = os.lstat(p)
+            if os.path.islink(p):
+                what = ("symlink", os.readlink(p))
+            elif os.path.isdir(p):
+                what = ("dir",)
+            else:
+                with open(p, "rb") as fh:
+                    what = ("file", fh.read())
+            out[os.path.relpath(p, root)] = (what, st.st_mtime_ns, st.st_ctime_ns, st.st_nlink)
+    return out
+
+
+class _World:
+    """One runtime: handlers called directly over a host, with a plain buffer as guest memory."""
+
+    def __init__(self, host, root: str, listen: bool) -> None:
+        from vwasm.context import Context
+        from vwasm.memory import GuestMemory
+        from vwasm.sandbox import Config, descriptor_table
+        cfg = Config()
+        cfg.preopen_dir(os.path.join(root, "box"), "/box")
+        cfg.preopen_dir(os.path.join(root, "ro"), "/ro", read_only=True)
+        if listen:
+            cfg.tcp_listen("127.0.0.1", 0)
+        self.out = {"stdout": [], "stderr": []}
+        cfg.stdin_bytes(STDIN)
+        cfg.stdout_custom(self.out["stdout"].append)
+        cfg.stderr_custom(self.out["stderr"].append)
+        self.host = host
+        self.cx = Context(host, descriptor_table(cfg, host), [], [])
+        self.cx.mem = GuestMemory.over(bytearray(MEM))
+
+    def call(self, name: str, *args) -> int:
+        from vwasm import syscalls
+        from vwasm.model.wasi import WasiError
+        try:
+            return int(syscalls.HANDLERS[name](self.cx, *args))
+        except WasiError as e:
+            return int(e.errno)
+        except Exception as e:  # noqa: BLE001 - any other exception is a bug (§1.5)
+            raise Counterexample(f"{name}{args} raised {type(e).__name__}: {e}") from None
+
+    def put(self, at: int, raw: bytes) -> None:
+        self.cx.mem.view[at:at + len(raw)] = raw
+
+    def u32(self, at: int) -> int:
+        return int.from_bytes(self.cx.mem.view[at:at + 4], "little")
+
+    def table(self) -> dict:
+        """fd -> (kind, rights, flags, file offset)."""
+        from vwasm.fdtable import FILE
+        out = {}
+        for fd, d in self.cx.fds.items():
+            offset = self.host.seek(d.handle, 0, 1) if d.kind == FILE else None
+            out[fd] = (d.kind, int(d.rights_base), int(d.rights_inheriting), int(d.fdflags), offset)
+        return out
+
+    def snapshot(self) -> tuple:
+        written = (b"".join(self.out["stdout"]), b"".join(self.out["stderr"]))
+        return self.table(), bytes(self.cx.mem.view), written
+
+    def close(self) -> None:
+        for _fd, d in self.cx.fds.items():
+            try:
+                self.host.close(d.handle)
+            except Exception:  # noqa: BLE001
+                pass
+
+
+class Trio:
+    """The model and the runtime over ModelHost and over PosixHost, on the same tree: preopens /box
+    (fd 3) and /ro (fd 4, read-only). With `net`: a granted loopback listener (fd 5), a netlist
+    allowing it, and no ModelHost (it has no network)."""
+
+    def __init__(self, net: bool = False) -> None:
+        from vwasm.model import net as mnet
+        from vwasm.model import sandbox as sb
+        from vwasm.model.fs import FileSystem
+        from vwasm.model.wasi import AddressFamily, SocketType
+        from vwasm.model_host import ModelHost
+        from vwasm.posix_host import PosixHost
+        self.sb = sb
+        self.armed, self.before = False, None
+        self.root = tempfile.mkdtemp(prefix="vwasm-rights-")
+        _make_tree(self.root)
+        fs = FileSystem.from_host(self.root)
+        from vwasm.model.fs import ROOT
+        box, ro = fs.lookup(ROOT, "box"), fs.lookup(ROOT, "ro")
+        self.worlds = [_World(PosixHost(), self.root, net)]
+        if not net:
+            self.mhost = ModelHost(fs, {os.path.join(self.root, "box"): box, os.path.join(self.root, "ro"): ro})
+            self.worlds.insert(0, _World(self.mhost, self.root, False))
+        netlist, listeners = (), ()
+        if net:
+            self.port = _port(self.worlds[-1].cx.fds.get(LISTENER).handle)
+            rule = mnet.parse_rule(f"tcp:127.0.0.1:{self.port}")
+            netlist, listeners = (rule,), ((AddressFamily.INET, SocketType.STREAM),)
+            for w in self.worlds:
+                w.cx.netlist = netlist
+        self.s = sb.initial_state(fs, (sb.Preopen("/box", box), sb.Preopen("/ro", ro, readonly=True)),
+                                  netlist=netlist, stdin=STDIN, listeners=listeners)
+
+    # --- one call in every world ----------------------------------------------------------------
+    def step(self, name: str, model: Callable, *args) -> int:
+        """Run `name` in the runtimes (("path", text) arguments are written to guest memory) and
+        `model(state)` in the model; all must give the same errno, which is returned."""
+        from vwasm.model.wasi import Errno
+        calls = []
+        for w in self.worlds:
+            real, at = [], [PATH1, PATH2]
+            for a in args:
+                if isinstance(a, tuple) and a[0] == "path":
+                    raw = a[1].encode()
+                    p = at.pop(0)
+                    w.put(p, raw)
+                    real += [p, len(raw)]
+                else:
+                    real.append(a)
+            calls.append((w, real))
+        if self.armed:  # the call under test: what it must not change is taken now
+            self.armed, self.before = False, self.snapshot()
+        errs = [w.call(name, *real) for w, real in calls]
+        self.s, err, _ = model(self.s)
+        errs.insert(0, int(err))
+        if len(set(errs)) != 1:
+            who = ["model"] + (["ModelHost"] if len(self.worlds) == 2 else []) + ["PosixHost"]
+            raise Counterexample(f"{name}{args}: " + ", ".join(
+                f"{w} {Errno(e).name}" for w, e in zip(who, errs)))
+        return errs[0]
+
+    def ok(self, name: str, model: Callable, *args) -> None:
+        """A set-up step: it must succeed everywhere."""
+        from vwasm.model.wasi import Errno
+        err = self.step(name, model, *args)
+        if err != 0:
+            raise Counterexample(f"set-up step {name}{args} failed everywhere: {Errno(err).name}")
+
+    def new_fd(self) -> int:
+        """The descriptor number the last successful open wrote at OUT (the same in every world)."""
+        fds = {w.u32(OUT) for w in self.worlds}
+        if len(fds) != 1:
+            raise Counterexample(f"new descriptor numbers differ: {fds}")
+        return fds.pop()
+
+    def put(self, at: int, raw: bytes) -> None:
+        for w in self.worlds:
+            w.put(at, raw)
+
+    def iov(self, data: bytes) -> None:
+        """One iovec at IOV over `data` at BUF."""
+        self.put(BUF, data)
+        self.put(IOV, struct.pack("<II", BUF, len(data)))
+
+    # --- set-up helpers ---------------------------------------------------------------------------
+    def open(self, dirfd: int, path: str, oflags: int = 0, base: int = (1 << 30) - 1) -> int:
+        """Open `path` asking for every right (they are cut to what dirfd passes on)."""
+        from vwasm.model.wasi import ALL_RIGHTS
+        self.ok("path_open", lambda s: self.sb.path_open(s, dirfd, 0, path, oflags, base, ALL_RIGHTS, 0),
+                dirfd, 0, ("path", path), oflags, base, ALL_RIGHTS, 0, OUT)
+        return self.new_fd()
+
+    def opendir(self, dirfd: int, path: str) -> int:
+        """A directory: every right but FD_WRITE (a directory opened for writing is EISDIR)."""
+        from vwasm.model.wasi import ALL_RIGHTS, Oflags, Rights
+        return self.open(dirfd, path, Oflags.DIRECTORY, ALL_RIGHTS & ~Rights.FD_WRITE)
+
+    def rights(self, fd: int) -> tuple[int, int]:
+        d = self.s.fds.get(fd)
+        return d.rights_base, d.rights_inheriting
+
+    def set_rights(self, fd: int, base: int, inheriting: int) -> None:
+        self.ok("fd_fdstat_set_rights", lambda s: self.sb.fd_fdstat_set_rights(s, fd, base, inheriting),
+                fd, base, inheriting)
+
+    # --- sockets (net worlds only) ----------------------------------------------------------------
+    def connect(self) -> int:
+        """A client socket connected to the listener (not yet accepted)."""
+        from vwasm.model.wasi import AddressFamily, SocketType
+        self.ok("socket", lambda s: self.sb.socket(s, AddressFamily.INET, SocketType.STREAM, 0),
+                AddressFamily.INET, SocketType.STREAM, 0, OUT)
+        fd = self.new_fd()
+        self.put(ADDR, struct.pack("<H", AddressFamily.INET) + self.port.to_bytes(2, "big") + bytes([127, 0, 0, 1])
+                 + bytes(8))
+        self.ok("sock_connect", lambda s: self.sb.sock_connect(s, fd, AddressFamily.INET, 0x7F00_0001, self.port),
+                fd, ADDR, 16)
+        return fd
+
+    def accept(self) -> int:
+        self.ok("sock_accept", lambda s: self.sb.sock_accept(s, LISTENER, 0, (0x7F00_0001, 1)), LISTENER, 0, OUT)
+        return self.new_fd()
+
+    # --- observing --------------------------------------------------------------------------------
+    def snapshot(self) -> tuple:
+        """Everything a refused call must leave as it was, in every world."""
+        host_fs = (self.mhost.fs,) if len(self.worlds) == 2 else ()
+        return (_real_tree(self.root), host_fs, tuple(w.snapshot() for w in self.worlds),
+                self.s.fs, self.s.fds, self.s.sockets, self.s.stdout, self.s.stderr, self.s.stdin)
+
+    def trees_agree(self, what: str) -> None:
+        from vwasm.model.fs import ROOT, FileSystem
+        real = FileSystem.from_host(self.root).snapshot()
+        host = self.mhost.fs.snapshot(ROOT) if len(self.worlds) == 2 else real
+        if not (self.s.fs.snapshot(ROOT) == host == real):
+            raise Counterexample(f"{what}: trees differ: model {self.s.fs.snapshot(ROOT)}, ModelHost {host}, "
+                                 f"real {real}")
+
+    def close(self) -> None:
+        for w in self.worlds:
+            w.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _port(handle) -> int:
+    s = pysocket.socket(fileno=os.dup(handle))
+    try:
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+# --- scenarios: a call that succeeds, with its descriptor arguments -------------------------------
+@dataclass(frozen=True)
+class Scenario:
+    call: str
+    kind: str  # what the descriptor arguments are, for the report
+    setup: Callable  # Trio -> {descriptor argument: fd}
+    run: Callable  # (Trio, fds) -> errno
+    conditions: tuple[str, ...] = ()
+    net: bool = False
+
+
+def _scenarios() -> list[Scenario]:
+    from vwasm.model.rights import FD, NEW_FD, OLD_FD, SUBSCRIBED
+    from vwasm.model.sandbox import Subscription
+    from vwasm.model.wasi import Eventtype, Fdflags, Fstflags, Oflags
+    out: list[Scenario] = []
+
+    def add(call, kind, setup, run, conditions=(), net=False):
+        out.append(Scenario(call, kind, setup, run, tuple(conditions), net))
+
+    def file(t):
+        return {FD: t.open(BOX, "f")}
+
+    def subdir(t):
+        return {FD: t.opendir(BOX, "d")}
+
+    dirs = (("preopen", lambda t: {FD: BOX}), ("subdirectory", subdir))
+
+    # --- descriptors -----------------------------------------------------------------------------
+    add("fd_advise", "file", file, lambda t, f: t.step(
+        "fd_advise", lambda s: t.sb.fd_advise(s, f[FD], 0, 4, 1), f[FD], 0, 4, 1))
+    add("fd_allocate", "file", file, lambda t, f: t.step(
+        "fd_allocate", lambda s: t.sb.fd_allocate(s, f[FD], 0, 40), f[FD], 0, 40))
+    for call in ("fd_datasync", "fd_sync"):
+        add(call, "file", file, lambda t, f, call=call: t.step(
+            call, lambda s: getattr(t.sb, call)(s, f[FD]), f[FD]))
+    add("fd_fdstat_set_flags", "file", file, lambda t, f: t.step(
+        "fd_fdstat_set_flags", lambda s: t.sb.fd_fdstat_set_flags(s, f[FD], Fdflags.APPEND), f[FD], Fdflags.APPEND))
+    for kind, setup in (("file", file), ("directory", subdir)):
+        add("fd_filestat_get", kind, setup, lambda t, f: t.step(
+            "fd_filestat_get", lambda s: t.sb.fd_filestat_get(s, f[FD]), f[FD], STAT))
+        add("fd_filestat_set_times", kind, setup, lambda t, f: t.step(
+            "fd_filestat_set_times", lambda s: t.sb.fd_filestat_set_times(s, f[FD], 4 * 10**9, 5 * 10**9, 5),
+            f[FD], 4 * 10**9, 5 * 10**9, Fstflags.ATIM | Fstflags.MTIM))
+    add("fd_filestat_set_size", "file", file, lambda t, f: t.step(
+        "fd_filestat_set_size", lambda s: t.sb.fd_filestat_set_size(s, f[FD], 3), f[FD], 3))
+
+    def pread(t, f):
+        t.iov(bytes(4))
+        return t.step("fd_pread", lambda s: t.sb.fd_pread(s, f[FD], (4,), 2), f[FD], IOV, 1, 2, OUT)
+
+    def pwrite(t, f):
+        t.iov(b"XY")
+        return t.step("fd_pwrite", lambda s: t.sb.fd_pwrite(s, f[FD], (b"XY",), 2), f[FD], IOV, 1, 2, OUT)
+    add("fd_pread", "file", file, pread)
+    add("fd_pwrite", "file", file, pwrite)
+
+    def read(t, f, incoming=b""):
+        t.iov(bytes(4))
+        return t.step("fd_read", lambda s: t.sb.fd_read(s, f[FD], (4,), incoming), f[FD], IOV, 1, OUT)
+
+    def write(t, f):
+        t.iov(b"XY")
+        return t.step("fd_write", lambda s: t.sb.fd_write(s, f[FD], (b"XY",)), f[FD], IOV, 1, OUT)
+    add("fd_read", "file", file, read)
+    add("fd_read", "stdin", lambda t: {FD: 0}, read)
+    add("fd_write", "file", file, write)
+    add("fd_write", "stdout", lambda t: {FD: 1}, write)
+    add("fd_write", "stderr", lambda t: {FD: 2}, write)
+    add("fd_readdir", "directory", subdir, lambda t, f: t.step(
+        "fd_readdir", lambda s: t.sb.fd_readdir(s, f[FD], 0), f[FD], BUF, 1024, 0, OUT))
+    add("fd_seek", "file", file, lambda t, f: t.step(
+        "fd_seek", lambda s: t.sb.fd_seek(s, f[FD], 5, 0), f[FD], 5, 0, OUT), conditions=("moves",))
+    add("fd_seek", "file", file, lambda t, f: t.step(
+        "fd_seek", lambda s: t.sb.fd_seek(s, f[FD], 0, 1), f[FD], 0, 1, OUT), conditions=("query",))
+    add("fd_tell", "file", file, lambda t, f: t.step("fd_tell", lambda s: t.sb.fd_tell(s, f[FD]), f[FD], OUT))
+
+    # --- paths, from the preopen and from a directory opened beneath it ---------------------------
+    for kind, setup in dirs:
+        add("path_create_directory", kind, setup, lambda t, f: t.step(
+            "path_create_directory", lambda s: t.sb.path_create_directory(s, f[FD], "n"), f[FD], ("path", "n")))
+        add("path_filestat_get", kind, setup, lambda t, f: t.step(
+            "path_filestat_get", lambda s: t.sb.path_filestat_get(s, f[FD], 1, "l"), f[FD], 1, ("path", "l"), STAT))
+        add("path_filestat_set_times", kind, setup, lambda t, f: t.step(
+            "path_filestat_set_times", lambda s: t.sb.path_filestat_set_times(s, f[FD], 0, "f", 4 * 10**9, 5 * 10**9, 5),
+            f[FD], 0, ("path", "f"), 4 * 10**9, 5 * 10**9, 5))
+        add("path_readlink", kind, setup, lambda t, f: t.step(
+            "path_readlink", lambda s: t.sb.path_readlink(s, f[FD], "l", 64), f[FD], ("path", "l"), BUF, 64, OUT))
+        add("path_remove_directory", kind, setup, lambda t, f: t.step(
+            "path_remove_directory", lambda s: t.sb.path_remove_directory(s, f[FD], "e"), f[FD], ("path", "e")))
+        add("path_symlink", kind, setup, lambda t, f: t.step(
+            "path_symlink", lambda s: t.sb.path_symlink(s, "f", f[FD], "n"), ("path", "f"), f[FD], ("path", "n")))
+        add("path_unlink_file", kind, setup, lambda t, f: t.step(
+            "path_unlink_file", lambda s: t.sb.path_unlink_file(s, f[FD], "f"), f[FD], ("path", "f")))
+        for cond, oflags, fdflags in (((), 0, 0), (("creat",), Oflags.CREAT, 0), (("trunc",), Oflags.TRUNC, 0),
+                                      (("creat", "trunc"), Oflags.CREAT | Oflags.TRUNC, 0),
+                                      (("dsync",), 0, Fdflags.DSYNC), (("sync",), 0, Fdflags.SYNC),
+                                      (("sync",), 0, Fdflags.RSYNC)):
+            path = "n" if oflags == Oflags.CREAT else "f"
+            add("path_open", kind, setup, lambda t, f, path=path, oflags=oflags, fdflags=fdflags: t.step(
+                "path_open", lambda s: t.sb.path_open(s, f[FD], 0, path, oflags, 0, 0, fdflags),
+                f[FD], 0, ("path", path), oflags, 0, 0, fdflags, OUT), conditions=cond)
+
+    # Two directory arguments: the preopen and a directory beneath it, either way round.
+    for kind, old, new in (("preopen -> subdirectory", BOX, None), ("subdirectory -> preopen", None, BOX)):
+        def two(t, old=old, new=new):
+            d = t.opendir(BOX, "d")
+            return {FD: old or d, OLD_FD: old or d, NEW_FD: new or d}
+        add("path_rename", kind, two, lambda t, f: t.step(
+            "path_rename", lambda s: t.sb.path_rename(s, f[FD], "f", f[NEW_FD], "n"),
+            f[FD], ("path", "f"), f[NEW_FD], ("path", "n")))
+        add("path_link", kind, two, lambda t, f: t.step(
+            "path_link", lambda s: t.sb.path_link(s, f[OLD_FD], 0, "f", f[NEW_FD], "n"),
+            f[OLD_FD], 0, ("path", "f"), f[NEW_FD], ("path", "n")))
+
+    # --- poll -------------------------------------------------------------------------------------
+    def poll(t, f, tag, ready=()):
+        t.put(SUB, struct.pack("<QB7x", 7, tag) + struct.pack("<I", f[SUBSCRIBED]) + bytes(28))
+        sub = Subscription(7, tag, fd=f[SUBSCRIBED])
+        return t.step("poll_oneoff", lambda s: t.sb.poll_oneoff(s, (sub,), ready), SUB, EVT, 1, OUT)
+    for tag, cond in ((Eventtype.FD_READ, "read"), (Eventtype.FD_WRITE, "write")):
+        add("poll_oneoff", "file", lambda t: {SUBSCRIBED: t.open(BOX, "f")},
+            lambda t, f, tag=tag: poll(t, f, tag), conditions=(cond,))
+
+    # --- sockets (runtime over PosixHost and the model) -------------------------------------------
+    def connected(t):
+        """(client, accepted): the client has sent b"ping", waiting on the accepted side."""
+        c = t.connect()
+        a = t.accept()
+        t.iov(b"ping")
+        t.ok("sock_send", lambda s: t.sb.sock_send(s, c, (b"ping",), 0), c, IOV, 1, 0, OUT)
+        return c, a
+
+    def client(t):
+        return {FD: connected(t)[0]}
+
+    def accepted(t):
+        return {FD: connected(t)[1]}
+
+    def pending(t):
+        t.connect()
+        return {FD: LISTENER}
+
+    add("sock_accept", "listener", pending, lambda t, f: t.step(
+        "sock_accept", lambda s: t.sb.sock_accept(s, f[FD], 0, (0x7F00_0001, 1)), f[FD], 0, OUT), net=True)
+
+    def recv(t, f):
+        t.iov(bytes(4))
+        return t.step("sock_recv", lambda s: t.sb.sock_recv(s, f[FD], (4,), 0, b"ping"), f[FD], IOV, 1, 0, OUT, STAT)
+
+    def send(t, f):
+        t.iov(b"XY")
+        return t.step("sock_send", lambda s: t.sb.sock_send(s, f[FD], (b"XY",), 0), f[FD], IOV, 1, 0, OUT)
+    add("sock_recv", "connected socket", accepted, recv, net=True)
+    add("sock_send", "connected socket", client, send, net=True)
+    add("sock_shutdown", "connected socket", client, lambda t, f: t.step(
+        "sock_shutdown", lambda s: t.sb.sock_shutdown(s, f[FD], 2), f[FD], 2), net=True)
+    add("fd_read", "connected socket", accepted, lambda t, f: read(t, f, b"ping"), net=True)
+    add("fd_write", "connected socket", client, write, net=True)
+    add("fd_filestat_get", "socket", client, lambda t, f: t.step(
+        "fd_filestat_get", lambda s: t.sb.fd_filestat_get(s, f[FD]), f[FD], STAT), net=True)
+    add("poll_oneoff", "connected socket", lambda t: {SUBSCRIBED: connected(t)[1]},
+        lambda t, f: poll(t, f, Eventtype.FD_READ, (0,)), conditions=("read",), net=True)
+    add("poll_oneoff", "connected socket", lambda t: {SUBSCRIBED: connected(t)[0]},
+        lambda t, f: poll(t, f, Eventtype.FD_WRITE, (0,)), conditions=("write",), net=True)
+    return out
+
+
+def _needs(sc: Scenario):
+    from vwasm.model.rights import REQUIRES
+    return [n for n in REQUIRES[sc.call] if n.when is None or n.when in sc.conditions]
+
+
+def _exactly_needed(t: Trio, sc: Scenario, fds: dict) -> None:
+    """Narrow every descriptor argument to exactly the rights the table says the call needs there."""
+    from vwasm.model.rights import BASE, INHERITING, need
+    for arg, fd in fds.items():
+        base = need(sc.call, arg, *sc.conditions, rights=BASE)
+        inheriting = need(sc.call, arg, *sc.conditions, rights=INHERITING)
+        # One descriptor may stand for two arguments (fd and old_fd): it keeps what both need.
+        for other, ofd in fds.items():
+            if ofd == fd:
+                base |= need(sc.call, other, *sc.conditions, rights=BASE)
+                inheriting |= need(sc.call, other, *sc.conditions, rights=INHERITING)
+        t.set_rights(fd, base, inheriting)
+
+
+def _case(sc: Scenario, n, present: bool) -> None:
+    from vwasm.model.rights import BASE
+    from vwasm.model.wasi import Errno
+    t = Trio(net=sc.net)
+    what = (f"{sc.call} on {sc.kind}{' ' + '+'.join(sc.conditions) if sc.conditions else ''}: "
+            f"{_right_name(n.right)} ({n.rights}) of {n.arg}")
+    try:
+        fds = sc.setup(t)
+        if present:
+            _exactly_needed(t, sc, fds)
+            err = sc.run(t, fds)
+            if err != Errno.SUCCESS:
+                raise Counterexample(f"{what}, holding exactly the rights the table names: "
+                                     f"{Errno(err).name} everywhere, not SUCCESS")
+        else:
+            base, inheriting = t.rights(fds[n.arg])
+            if n.rights == BASE:
+                base &= ~n.right
+            else:
+                inheriting &= ~n.right
+            t.set_rights(fds[n.arg], base, inheriting)
+            t.armed = True
+            err = sc.run(t, fds)
+            if err != Errno.NOTCAPABLE:
+                raise Counterexample(f"{what} dropped: {Errno(err).name} everywhere, not NOTCAPABLE")
+            if t.snapshot() != t.before:
+                raise Counterexample(f"{what} dropped: NOTCAPABLE, but something changed (tree, descriptors, "
+                                     "guest memory or output)")
+        if not sc.net:
+            t.trees_agree(what)
+    finally:
+        t.close()
+
+
+def _right_name(right: int) -> str:
+    from vwasm.model.wasi import Rights
+    return next(k for k, v in vars(Rights).items() if v == right)
+
+
+# --- the read-only preopen ---------------------------------------------------------------------
+def _readonly_cases() -> list[tuple[str, Callable]]:
+    """(description, run(Trio) -> errno) for every call that can change the tree, aimed at /ro."""
+    from vwasm.model.wasi import ALL_RIGHTS, Fstflags, Oflags
+    cases = []
+    T = Fstflags.ATIM | Fstflags.MTIM
+
+    def path_calls(where, dirfd):
+        """Each path call that changes the tree, from directory descriptor dirfd(t) beneath /ro."""
+        def c(name, run):
+            cases.append((f"{name} {where}", lambda t: run(t, dirfd(t))))
+        c("path_create_directory", lambda t, d: t.step(
+            "path_create_directory", lambda s: t.sb.path_create_directory(s, d, "n"), d, ("path", "n")))
+        c("path_remove_directory", lambda t, d: t.step(
+            "path_remove_directory", lambda s: t.sb.path_remove_directory(s, d, "e"), d, ("path", "e")))
+        c("path_unlink_file", lambda t, d: t.step(
+            "path_unlink_file", lambda s: t.sb.path_unlink_file(s, d, "f"), d, ("path", "f")))
+        c("path_symlink", lambda t, d: t.step(
+            "path_symlink", lambda s: t.sb.path_symlink(s, "f", d, "n"), ("path", "f"), d, ("path", "n")))
+        c("path_filestat_set_times", lambda t, d: t.step(
+            "path_filestat_set_times", lambda s: t.sb.path_filestat_set_times(s, d, 0, "f", 1, 2, T),
+            d, 0, ("path", "f"), 1, 2, T))
+        for oflags, path in ((Oflags.CREAT, "n"), (Oflags.TRUNC, "f"), (Oflags.CREAT | Oflags.TRUNC, "f")):
+            c(f"path_open(oflags={oflags})", lambda t, d, oflags=oflags, path=path: t.step(
+                "path_open", lambda s: t.sb.path_open(s, d, 0, path, oflags, ALL_RIGHTS, ALL_RIGHTS, 0),
+                d, 0, ("path", path), oflags, ALL_RIGHTS, ALL_RIGHTS, 0, OUT))
+        for name, other_first in (("path_rename", False), ("path_rename", True), ("path_link", False),
+                                  ("path_link", True)):
+            for other in ("the same directory", "the writable preopen"):
+                if other_first and other == "the same directory":
+                    continue
+                def run(t, d, name=name, other_first=other_first, other=other):
+                    o = d if other == "the same directory" else BOX
+                    src, dst = (o, d) if other_first else (d, o)
+                    if name == "path_rename":
+                        return t.step(name, lambda s: t.sb.path_rename(s, src, "f", dst, "n"),
+                                      src, ("path", "f"), dst, ("path", "n"))
+                    return t.step(name, lambda s: t.sb.path_link(s, src, 0, "f", dst, "n"),
+                                  src, 0, ("path", "f"), dst, ("path", "n"))
+                cases.append((f"{name} {'from ' + other + ' into' if other_first else 'out of'} {where}"
+                              f"{'' if other_first else ' into ' + other}", lambda t, run=run: run(t, dirfd(t))))
+
+    path_calls("the read-only preopen", lambda t: RO)
+    path_calls("a directory opened beneath it", lambda t: t.opendir(RO, "d"))
+
+    # A file opened beneath it asking for every right gets none that writes.
+    def fcase(name, run, path="f"):
+        cases.append((f"{name} on a file opened beneath the read-only preopen",
+                      lambda t: run(t, t.open(RO, path))))
+        cases.append((f"{name} on a file opened beneath a directory opened beneath it",
+                      lambda t: run(t, t.open(t.opendir(RO, "d"), path))))
+
+    def write(t, f):
+        t.iov(b"XY")
+        return t.step("fd_write", lambda s: t.sb.fd_write(s, f, (b"XY",)), f, IOV, 1, OUT)
+
+    def pwrite(t, f):
+        t.iov(b"XY")
+        return t.step("fd_pwrite", lambda s: t.sb.fd_pwrite(s, f, (b"XY",), 1), f, IOV, 1, 1, OUT)
+    fcase("fd_write", write)
+    fcase("fd_pwrite", pwrite)
+    fcase("fd_filestat_set_size", lambda t, f: t.step(
+        "fd_filestat_set_size", lambda s: t.sb.fd_filestat_set_size(s, f, 2), f, 2))
+    fcase("fd_allocate", lambda t, f: t.step("fd_allocate", lambda s: t.sb.fd_allocate(s, f, 0, 64), f, 0, 64))
+    fcase("fd_filestat_set_times", lambda t, f: t.step(
+        "fd_filestat_set_times", lambda s: t.sb.fd_filestat_set_times(s, f, 1, 2, T), f, 1, 2, T))
+    cases.append(("fd_filestat_set_times on the read-only preopen itself", lambda t: t.step(
+        "fd_filestat_set_times", lambda s: t.sb.fd_filestat_set_times(s, RO, 1, 2, T), RO, 1, 2, T)))
+    cases.append(("fd_filestat_set_times on a directory opened beneath it", lambda t: (lambda d: t.step(
+        "fd_filestat_set_times", lambda s: t.sb.fd_filestat_set_times(s, d, 1, 2, T), d, 1, 2, T))(
+            t.opendir(RO, "d"))))
+    return cases
+
+
+# Calls that can change the tree (by the witx's descriptions): each must have a read-only case.
+MUTATING = ("fd_allocate", "fd_filestat_set_size", "fd_filestat_set_times", "fd_pwrite", "fd_write",
+            "path_create_directory", "path_filestat_set_times", "path_link", "path_open",
+            "path_remove_directory", "path_rename", "path_symlink", "path_unlink_file")
+
+
+def _readonly_case(what: str, run: Callable) -> None:
+    from vwasm.model.wasi import Errno
+    t = Trio()
+    try:
+        before = _real_tree(t.root)
+        err = run(t)
+        if err != Errno.NOTCAPABLE:
+            raise Counterexample(f"read-only preopen: {what}: {Errno(err).name} everywhere, not NOTCAPABLE")
+        if _real_tree(t.root) != before:
+            raise Counterexample(f"read-only preopen: {what}: NOTCAPABLE, but the tree changed")
+        t.trees_agree(f"read-only preopen: {what}")
+    finally:
+        t.close()
+
+
+def _witx_naming() -> int:
+    """The rights named after a call ("the right to invoke `fd_advise`" is FD_ADVISE; PATH_RENAME_SOURCE
+    is path_rename's on its source directory) appear in that call's row, on that argument."""
+    from vwasm.model.rights import FD, NEW_FD, OLD_FD, REQUIRES
+    from vwasm.model.wasi import SIGNATURES, Rights
+    checked = 0
+    for name, right in vars(Rights).items():
+        if not name.isupper():
+            continue
+        call, args = name.lower(), (FD,)
+        for suffix, side in (("_source", (FD, OLD_FD)), ("_target", (NEW_FD,))):
+            if call.endswith(suffix):
+                call, args = call[: -len(suffix)], side
+        if call not in SIGNATURES:
+            continue
+        checked += 1
+        if not any(n.right == right and n.arg in args for n in REQUIRES[call]):
+            raise Counterexample(f"the table does not give {call} the right {name} on {'/'.join(args)}")
+    return checked
+
+
+N_MIN_CASES = 85  # (scenario, right, argument) pairs, each tried with the right missing and present
+N_MIN_READONLY = 40
+
+
+@obligation("refinement.rights", family=STATEFUL, tool="enumeration", guarantee="3 (every operation checks its rights)",
+            bound="every (call, right, descriptor argument, descriptor kind) of the rights table, missing and "
+                  "present; every tree-changing call against a read-only preopen", budget=120)
+def rights() -> Outcome:
+    from vwasm.model.rights import REQUIRES
+    t0 = time.perf_counter()
+    named = _witx_naming()
+    scenarios = _scenarios()
+    covered, cases, net_cases, triples = set(), 0, 0, set()
+    for sc in scenarios:
+        for n in _needs(sc):
+            for present in (False, True):
+                _case(sc, n, present)
+            covered.add((sc.call, n))
+            triples.add((sc.call, n.right, n.arg))
+            cases += 1
+            net_cases += sc.net
+    missing = [f"{call}: {_right_name(n.right)} on {n.arg}" + (f" when {n.when}" if n.when else "")
+               for call, needs in REQUIRES.items() for n in needs if (call, n) not in covered]
+    if missing:
+        raise TooLittleEvidence(f"table rows no scenario reaches: {', '.join(missing)}")
+    ro = _readonly_cases()
+    reached = {what.split()[0].split("(")[0] for what, _ in ro}
+    if set(MUTATING) - reached:
+        raise TooLittleEvidence(f"tree-changing calls with no read-only case: {sorted(set(MUTATING) - reached)}")
+    for what, run in ro:
+        _readonly_case(what, run)
+    if cases < N_MIN_CASES or len(ro) < N_MIN_READONLY:
+        raise TooLittleEvidence(f"{cases} rights cases, {len(ro)} read-only cases")
+    return Outcome(
+        f"{len(triples)} (call, right, argument) table entries over {len(scenarios)} scenarios: {cases} cases, "
+        f"each with the right missing (ENOTCAPABLE, nothing changed) and exactly the needed rights (SUCCESS) "
+        f"in the model and the runtime over ModelHost and PosixHost ({net_cases} socket cases: PosixHost and "
+        f"model); {len(ro)} read-only preopen cases refused, tree unchanged; {named} rights checked against "
+        f"the witx naming ({time.perf_counter() - t0:.1f} s)", status="checked")
