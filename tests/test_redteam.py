@@ -710,14 +710,16 @@ def test_socket_address_shapes_and_states(bx, listener):
     lo = bytes([127, 0, 0, 1])
     # family / length mismatches
     _sockaddr_in(raw, 2048, lo, listener)
-    for length in (0, 8, 15, 17, 28, 0xFFFF_FFFF):
+    for length in (0, 1, 8, 15, 17, 28):
         assert call(g, "sock_connect", fd, 2048, length) == Errno.INVAL, length
+    assert call(g, "sock_connect", fd, 2048, 0xFFFF_FFFF) == "trap"  # the whole declared address is checked
     _sockaddr_in6(raw, 2048, bytes(15) + b"\x01", listener)
     assert call(g, "sock_connect", fd, 2048, 28) == Errno.AFNOSUPPORT  # IPv6 address, IPv4 socket
     _sockaddr_in(raw, 2048, lo, listener, family=9)
     assert call(g, "sock_connect", fd, 2048, 16) == Errno.AFNOSUPPORT
     assert call(g, "sock_connect", fd, MEM - 1, 16) == "trap"
-    assert call(g, "sock_connect", fd, 2049, 16) == "trap"  # misaligned family
+    # A sockaddr is bytes (wasi.SOCKADDR_IN.align is 1): at an odd address it is read, not trapped on.
+    assert call(g, "sock_connect", fd, 2049, 16) == Errno.AFNOSUPPORT
     # port 0 and a port next to the allowed one
     for port in (0, listener + 1, listener - 1):
         assert call(g, "sock_connect", fd, *_sockaddr_in(raw, 2048, lo, port)) == Errno.NOTCAPABLE

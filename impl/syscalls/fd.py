@@ -235,6 +235,8 @@ def fd_prestat_dir_name(cx, fd: int, path_ptr: int, path_len: int) -> int:
     desc = cx.fds.get(fd)
     if desc.preopen is None:
         raise WasiError(Errno.NOTDIR)
+    # The whole buffer the guest declares lies in memory, the part the name leaves unused too (§1.1).
+    cx.mem.check(path_ptr, path_len)
     name = desc.preopen.encode()
     if len(name) > path_len:
         raise WasiError(Errno.NAMETOOLONG)

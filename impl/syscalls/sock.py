@@ -59,7 +59,14 @@ def socket(cx, domain: int, type_: int, protocol: int, fd_out: int) -> int:
 
 def _endpoint(cx, addr_ptr: int, addr_len: int) -> tuple[int, bytes, int]:
     """(family, address bytes, port) from a guest sockaddr (WaVe's layout)."""
-    (family,) = cx.mem.load(U16, addr_ptr)
+    # The whole address the guest declares, before any field of it is looked at: an address that
+    # straddles the end of memory traps, whatever its first bytes say (§1.1). A sockaddr is bytes
+    # (alignment 1): its family is read from them.
+    raw = cx.mem.read(addr_ptr, addr_len)
+    # Too short to hold even a family.
+    if addr_len < U16.size:
+        raise WasiError(Errno.INVAL)
+    family = int.from_bytes(raw[:2], "little")
     layout = _SOCKADDR.get(family)
     # An address of a family we do not speak.
     if layout is None:
@@ -67,7 +74,7 @@ def _endpoint(cx, addr_ptr: int, addr_len: int) -> tuple[int, bytes, int]:
     # The length must be exactly that family's sockaddr.
     if addr_len != layout.size:
         raise WasiError(Errno.INVAL)
-    fields = cx.mem.load(layout, addr_ptr)
+    fields = layout.codec.unpack(raw)
     port = int.from_bytes(fields[1], "big")
     addr = fields[2] if family == AddressFamily.INET else fields[3]
     return family, addr, port

@@ -1,0 +1,184 @@
+"""Planted bugs for the guest-memory obligations: a check moved after the effect, a buffer bound off by one."""
+from __future__ import annotations
+
+from proofs.core import mutant, patch
+
+BEFORE, WRITES = "memory.check_before_effect", "memory.writes_in_declared_output"
+
+
+def _install(name: str, handler) -> None:
+    """Replace handler `name` where the runtime looks it up (the area module and the table)."""
+    from vwasm import syscalls
+    area = next(a for a in syscalls._AREAS if hasattr(a, name))
+    patch(area, name, handler)
+    syscalls.HANDLERS[name] = handler
+
+
+def _late_output(name: str, arg: int, size) -> None:
+    """Handler `name` works on a scratch copy of output `arg` (size(args) bytes at address 0) and copies
+    the result out afterwards: the output is validated only after the call's side effect."""
+    from vwasm import syscalls
+    real = syscalls.HANDLERS[name]
+
+    def late(cx, *args):
+        n = size(args)
+        saved = cx.mem.read(0, n)
+        out, args = args[arg], list(args)
+        args[arg] = 0
+        try:
+            errno = real(cx, *args)
+            result = cx.mem.read(0, n)
+        finally:
+            cx.mem.write(0, saved)
+        cx.mem.write(out, result)
+        return errno
+    _install(name, late)
+
+
+# --- check before effect ----------------------------------------------------------------------------
+@mutant("pwrite_count_after_write", breaks="1 memory isolation: fd_pwrite writes the file, then finds its "
+        "nwritten pointer out of bounds", killers=(BEFORE,))
+def pwrite_count_after_write():
+    """Bug when nwritten_ptr is bad: the bytes are already in the file when the call traps."""
+    _late_output("fd_pwrite", 4, lambda args: 4)
+
+
+@mutant("open_fd_after_open", breaks="1 memory isolation: path_open opens (and installs) the file, then finds "
+        "its fd_out pointer out of bounds", killers=(BEFORE,))
+def open_fd_after_open():
+    """Bug when fd_out is bad: the trap leaves a new descriptor and an open host handle behind."""
+    _late_output("path_open", 8, lambda args: 4)
+
+
+@mutant("poll_events_after_wait", breaks="1 memory isolation: poll_oneoff waits, then finds its events array "
+        "out of bounds", killers=(BEFORE,))
+def poll_events_after_wait():
+    """Bug when the events pointer is bad: the call has already waited on the host."""
+    from vwasm.model.wasi import EVENT
+    _late_output("poll_oneoff", 1, lambda args: args[2] * EVENT.size)
+
+
+@mutant("connect_reads_family_first", breaks="1 memory isolation: sock_connect reads the family of an address "
+        "that straddles the end of memory and answers an errno instead of trapping", killers=(BEFORE,))
+def connect_reads_family_first():
+    """Bug when the sockaddr straddles the end: its first two bytes decide the outcome."""
+    from vwasm.model.wasi import SOCKADDR_IN, SOCKADDR_IN6, U16, AddressFamily, Errno, WasiError
+    from vwasm.syscalls import sock
+
+    def _endpoint(cx, addr_ptr, addr_len):
+        (family,) = cx.mem.load(U16, addr_ptr)
+        layout = {AddressFamily.INET: SOCKADDR_IN, AddressFamily.INET6: SOCKADDR_IN6}.get(family)
+        if layout is None:
+            raise WasiError(Errno.AFNOSUPPORT)
+        if addr_len != layout.size:
+            raise WasiError(Errno.INVAL)
+        fields = cx.mem.load(layout, addr_ptr)
+        return family, fields[2] if family == AddressFamily.INET else fields[3], int.from_bytes(fields[1], "big")
+    patch(sock, "_endpoint", _endpoint)
+
+
+@mutant("iovec_buffers_unchecked", breaks="1 memory isolation: the buffers an iovec array names are sliced "
+        "without a bounds check (a memoryview slice silently stops at the end)", killers=(BEFORE,))
+def iovec_buffers_unchecked():
+    """Bug when an iovec names a buffer past the end: the call goes on with a shorter buffer."""
+    from vwasm.memory import GuestMemory
+    from vwasm.model.wasi import IOVEC
+
+    def iovecs(self, ptr, count):
+        self.check(ptr, count * IOVEC.size, IOVEC.align)
+        return [self.view[b:b + n] for b, n in (IOVEC.codec.unpack_from(self.view, ptr + 8 * i) for i in range(count))]
+    patch(GuestMemory, "iovecs", iovecs)
+
+
+# --- writes stay in the declared output ------------------------------------------------------------
+@mutant("readdir_cut_one_past", breaks="1 memory isolation: fd_readdir cuts the last entry one byte past the "
+        "guest's buffer (still inside linear memory)", killers=(WRITES,))
+def readdir_cut_one_past():
+    """Bug when the last entry does not fit: one byte more of it is written than the buffer holds."""
+    from vwasm.fdtable import DIR
+    from vwasm.model.wasi import Rights
+    from vwasm.syscalls import path
+
+    def fd_readdir(cx, fd, buf, buf_len, cookie, bufused_ptr):
+        desc = cx.fds.get_kind(fd, (DIR,), Rights.FD_READDIR)
+        cx.mem.check(buf, buf_len)
+        cx.mem.check(bufused_ptr, 4, 4)
+        if cookie == 0 or desc.dir_state is None:
+            desc.dir_state = path._listing(cx, desc)
+        parts, room = [], buf_len
+        for entry in desc.dir_state[cookie:]:
+            if room <= 0:
+                break
+            if len(entry) > room:
+                entry = entry[:room + 1]
+            parts.append(entry)
+            room -= len(entry)
+        data = b"".join(parts)
+        cx.mem.write(buf, data)
+        cx.mem.put_u32(bufused_ptr, min(len(data), buf_len))
+        return 0
+    _install("fd_readdir", fd_readdir)
+
+
+def _prestat_dir_name(terminator: bytes, refuse_exact: bool):
+    from vwasm.model.wasi import Errno, WasiError
+
+    def fd_prestat_dir_name(cx, fd, path_ptr, path_len):
+        desc = cx.fds.get(fd)
+        if desc.preopen is None:
+            raise WasiError(Errno.NOTDIR)
+        cx.mem.check(path_ptr, path_len)
+        name = desc.preopen.encode()
+        if len(name) > path_len or refuse_exact and len(name) == path_len:
+            raise WasiError(Errno.NAMETOOLONG)
+        cx.mem.write(path_ptr, name + terminator)
+        return 0
+    return fd_prestat_dir_name
+
+
+@mutant("prestat_name_nul_terminated", breaks="1 memory isolation: fd_prestat_dir_name writes a NUL after the "
+        "name, one byte past a buffer of exactly the name's length", killers=(WRITES,))
+def prestat_name_nul_terminated():
+    """Bug when the buffer is exactly the name's length: the C-style terminator lands past it."""
+    _install("fd_prestat_dir_name", _prestat_dir_name(b"\0", refuse_exact=False))
+
+
+@mutant("prestat_exact_fit_refused", breaks="a buffer exactly the preopen name's length is refused "
+        "(ENAMETOOLONG): the bound is off by one the other way", killers=(WRITES,))
+def prestat_exact_fit_refused():
+    """Bug when the buffer is exactly the name's length: the call refuses it."""
+    _install("fd_prestat_dir_name", _prestat_dir_name(b"", refuse_exact=True))
+
+
+@mutant("readlink_one_past", breaks="1 memory isolation: path_readlink cuts the text at buf_len + 1",
+        killers=(WRITES,))
+def readlink_one_past():
+    """Bug when the link text is longer than the buffer: one byte too many is written."""
+    from vwasm import syscalls
+    real = syscalls.HANDLERS["path_readlink"]
+
+    def path_readlink(cx, fd, path_ptr, path_len, buf, buf_len, bufused_ptr):
+        # The real call, with a buffer one byte longer than the guest declared.
+        return real(cx, fd, path_ptr, path_len, buf, buf_len + 1 if buf + buf_len < cx.mem.size else buf_len,
+                    bufused_ptr)
+    _install("path_readlink", path_readlink)
+
+
+@mutant("iovec_views_one_long", breaks="1 memory isolation: each buffer an iovec names is taken one byte "
+        "longer than its buf_len", killers=(WRITES,))
+def iovec_views_one_long():
+    """Bug in every read into iovecs: the host may fill one byte past each buffer."""
+    from vwasm.memory import GuestMemory
+    from vwasm.model.wasi import IOVEC
+    from vwasm.errors import Trap
+
+    def iovecs(self, ptr, count):
+        self.check(ptr, count * IOVEC.size, IOVEC.align)
+        bufs = []
+        for i in range(count):
+            b, n = IOVEC.codec.unpack_from(self.view, ptr + 8 * i)
+            if b + n > self.size:
+                raise Trap("out-of-bounds iovec")
+            bufs.append(self.view[b:b + n + 1])
+        return bufs
+    patch(GuestMemory, "iovecs", iovecs)
