@@ -1,0 +1,150 @@
+"""Planted rights bugs: a handler (runtime) or a transition (model) checking the wrong right, the
+right on the wrong descriptor, or none; and a read-only preopen that passes on a writing right.
+`refinement.rights` must catch each.
+
+Handlers and transitions ask the table through the name `need` (and `open_conditions`,
+`seek_condition`) of their own module; each mutant rebinds that name in one module so that one
+call gets a wrong answer, as a slip in that handler would.
+"""
+from __future__ import annotations
+
+from proofs.core import mutant, patch
+
+KILLERS = ("refinement.rights",)
+
+
+def _misread(module, call: str, wrong) -> None:
+    """In `module`, `need(call, ...)` answers `wrong(real_need, arg, conditions, kw)` instead."""
+    real = module.need
+
+    def need(c, arg="fd", *conditions, **kw):
+        if c == call:
+            return wrong(real, arg, conditions, kw)
+        return real(c, arg, *conditions, **kw)
+    patch(module, "need", need)
+
+
+def _source_on_both(real, arg, conditions, kw):
+    return real("path_rename", "fd", *conditions, **kw)
+
+
+@mutant("impl_rename_target_right", breaks="3 rights: path_rename checks the source right on the target "
+        "directory", killers=KILLERS)
+def impl_rename_target_right():
+    """Bug in the runtime's path_rename: new_fd is checked for PATH_RENAME_SOURCE."""
+    from vwasm.syscalls import path
+    _misread(path, "path_rename", _source_on_both)
+
+
+@mutant("model_rename_target_right", breaks="3 rights: the model's path_rename checks the source right on "
+        "the target directory", killers=KILLERS)
+def model_rename_target_right():
+    """Bug in the model's path_rename: new_fd is checked for PATH_RENAME_SOURCE."""
+    from vwasm.model import sandbox
+    _misread(sandbox, "path_rename", _source_on_both)
+
+
+@mutant("impl_link_source_on_target", breaks="3 rights: path_link checks PATH_LINK_SOURCE on both directories",
+        killers=KILLERS)
+def impl_link_source_on_target():
+    """Bug in the runtime's path_link: the new directory is checked for the source right."""
+    from vwasm.syscalls import path
+    _misread(path, "path_link", lambda real, arg, cond, kw: real("path_link", "old_fd", *cond, **kw))
+
+
+@mutant("impl_path_set_times_wrong_right", breaks="3 rights / read-only preopen: path_filestat_set_times "
+        "checks PATH_FILESTAT_GET", killers=KILLERS)
+def impl_path_set_times_wrong_right():
+    """Bug in the runtime's path_filestat_set_times: it asks for the right to stat, not to set times."""
+    from vwasm.syscalls import path
+    _misread(path, "path_filestat_set_times", lambda real, arg, cond, kw: real("path_filestat_get", arg, **kw))
+
+
+@mutant("model_path_set_times_wrong_right", breaks="3 rights: the model's path_filestat_set_times checks "
+        "PATH_FILESTAT_GET", killers=KILLERS)
+def model_path_set_times_wrong_right():
+    """Bug in the model's path_filestat_set_times: it asks for the right to stat, not to set times."""
+    from vwasm.model import sandbox
+    _misread(sandbox, "path_filestat_set_times", lambda real, arg, cond, kw: real("path_filestat_get", arg, **kw))
+
+
+@mutant("impl_fd_set_times_no_right", breaks="3 rights / read-only preopen: fd_filestat_set_times checks no "
+        "right", killers=KILLERS)
+def impl_fd_set_times_no_right():
+    """Bug in the runtime's fd_filestat_set_times: any descriptor may set times."""
+    from vwasm.syscalls import fd
+    _misread(fd, "fd_filestat_set_times", lambda real, arg, cond, kw: 0)
+
+
+@mutant("model_fd_set_times_no_right", breaks="3 rights: the model's fd_filestat_set_times checks no right",
+        killers=KILLERS)
+def model_fd_set_times_no_right():
+    """Bug in the model's fd_filestat_set_times: any descriptor may set times."""
+    from vwasm.model import sandbox
+    _misread(sandbox, "fd_filestat_set_times", lambda real, arg, cond, kw: 0)
+
+
+@mutant("impl_symlink_wrong_right", breaks="3 rights / read-only preopen: path_symlink checks PATH_READLINK",
+        killers=KILLERS)
+def impl_symlink_wrong_right():
+    """Bug in the runtime's path_symlink: it asks for the right to read links, not to make them."""
+    from vwasm.syscalls import path
+    _misread(path, "path_symlink", lambda real, arg, cond, kw: real("path_readlink", arg, **kw))
+
+
+@mutant("impl_open_trunc_unchecked", breaks="3 rights / read-only preopen: path_open with O_TRUNC does not "
+        "need PATH_FILESTAT_SET_SIZE", killers=KILLERS)
+def impl_open_trunc_unchecked():
+    """Bug in the runtime's path_open: the conditions forget O_TRUNC."""
+    from vwasm.syscalls import path
+    real = path.open_conditions
+    patch(path, "open_conditions", lambda oflags, fdflags: tuple(c for c in real(oflags, fdflags) if c != "trunc"))
+
+
+@mutant("model_open_trunc_unchecked", breaks="3 rights: the model's path_open with O_TRUNC does not need "
+        "PATH_FILESTAT_SET_SIZE", killers=KILLERS)
+def model_open_trunc_unchecked():
+    """Bug in the model's path_open: the conditions forget O_TRUNC."""
+    from vwasm.model import sandbox
+    real = sandbox.open_conditions
+    patch(sandbox, "open_conditions", lambda oflags, fdflags: tuple(c for c in real(oflags, fdflags) if c != "trunc"))
+
+
+@mutant("impl_seek_needs_only_tell", breaks="3 rights: fd_seek moves the offset with FD_TELL alone",
+        killers=KILLERS)
+def impl_seek_needs_only_tell():
+    """Bug in the runtime's fd_seek: every seek is taken for a query of the offset."""
+    from vwasm.syscalls import fd
+    patch(fd, "seek_condition", lambda offset, whence: "query")
+
+
+@mutant("model_seek_needs_only_tell", breaks="3 rights: the model's fd_seek moves the offset with FD_TELL alone",
+        killers=KILLERS)
+def model_seek_needs_only_tell():
+    """Bug in the model's fd_seek: every seek is taken for a query of the offset."""
+    from vwasm.model import sandbox
+    patch(sandbox, "seek_condition", lambda offset, whence: "query")
+
+
+@mutant("impl_poll_no_right", breaks="3 rights: poll_oneoff waits on a descriptor without checking its rights",
+        killers=KILLERS)
+def impl_poll_no_right():
+    """Bug in the runtime's poll_oneoff: subscriptions are not checked."""
+    from vwasm.syscalls import poll
+    _misread(poll, "poll_oneoff", lambda real, arg, cond, kw: 0)
+
+
+@mutant("impl_sock_send_no_right", breaks="3 rights: sock_send sends without FD_WRITE", killers=KILLERS)
+def impl_sock_send_no_right():
+    """Bug in the runtime's sock_send: no right is asked."""
+    from vwasm.syscalls import sock
+    _misread(sock, "sock_send", lambda real, arg, cond, kw: 0)
+
+
+@mutant("impl_readonly_files_writable", breaks="3 rights / read-only preopen: files opened beneath a read-only "
+        "preopen may be written", killers=KILLERS)
+def impl_readonly_files_writable():
+    """Bug in the runtime's grant: a read-only preopen passes FD_WRITE on to the files opened beneath it."""
+    from vwasm import sandbox
+    from vwasm.model.wasi import Rights
+    patch(sandbox, "FILE_RIGHTS_READONLY", sandbox.FILE_RIGHTS_READONLY | Rights.FD_WRITE)
