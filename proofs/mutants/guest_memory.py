@@ -90,6 +90,21 @@ def iovec_buffers_unchecked():
     patch(GuestMemory, "iovecs", iovecs)
 
 
+@mutant("check_refuses_flush_end", breaks="a region ending exactly at the end of memory traps: the bound is "
+        "off by one the strict way (a valid call fails)", killers=(BEFORE,))
+def check_refuses_flush_end():
+    """Bug when a region ends exactly at the end of memory: `>=` where `>` belongs."""
+    from vwasm.errors import Trap
+    from vwasm.memory import GuestMemory
+    real = GuestMemory.check
+
+    def check(self, ptr, length, align=1):
+        if ptr + length >= self.size:
+            raise Trap("out-of-bounds memory access")
+        real(self, ptr, length, align)
+    patch(GuestMemory, "check", check)
+
+
 # --- writes stay in the declared output ------------------------------------------------------------
 @mutant("readdir_cut_one_past", breaks="1 memory isolation: fd_readdir cuts the last entry one byte past the "
         "guest's buffer (still inside linear memory)", killers=(WRITES,))
