@@ -90,6 +90,43 @@ def iovec_buffers_unchecked():
     patch(GuestMemory, "iovecs", iovecs)
 
 
+@mutant("iovec_bound_one_loose", breaks="1 memory isolation: an iovec buffer may end one byte past memory (the "
+        "slice silently stops short and the call goes on)", killers=(BEFORE,))
+def iovec_bound_one_loose():
+    """Bug when an iovec buffer overhangs the end by one byte: `buf + len - 1 > size` where `buf + len > size`."""
+    from vwasm.errors import Trap
+    from vwasm.memory import GuestMemory
+    from vwasm.model.wasi import IOVEC
+
+    def iovecs(self, ptr, count):
+        self.check(ptr, count * IOVEC.size, IOVEC.align)
+        bufs = []
+        for i in range(count):
+            b, n = IOVEC.codec.unpack_from(self.view, ptr + 8 * i)
+            if b + n - 1 > self.size:
+                raise Trap("out-of-bounds iovec")
+            bufs.append(self.view[b:b + n])
+        return bufs
+    patch(GuestMemory, "iovecs", iovecs)
+
+
+@mutant("strings_buffer_one_short", breaks="1 memory isolation: args_get/environ_get check the string buffer "
+        "without its last NUL", killers=(BEFORE,))
+def strings_buffer_one_short():
+    """Bug when the strings buffer overhangs the end by one byte: the pointers are written, then the last NUL fails."""
+    from vwasm.memory import GuestMemory
+
+    def strings(self, items, ptrs, buf):
+        self.check(ptrs, 4 * len(items), 4)
+        self.check(buf, sum(len(s) + 1 for s in items) - 1)
+        at = buf
+        for i, s in enumerate(items):
+            self.put_u32(ptrs + 4 * i, at)
+            self.write(at, s + b"\0")
+            at += len(s) + 1
+    patch(GuestMemory, "strings", strings)
+
+
 @mutant("check_refuses_flush_end", breaks="a region ending exactly at the end of memory traps: the bound is "
         "off by one the strict way (a valid call fails)", killers=(BEFORE,))
 def check_refuses_flush_end():

@@ -708,9 +708,14 @@ def _faults(r: Region) -> list[tuple[str, Optional[int], Optional[int], Optional
         out.append(("straddling the end", at, None, "keep"))
         if r.access == IN and r.iovec_at is None:
             out.append(("straddling the end, other bytes", at, None, "garbage"))
+    # One step past a legal placement: a bound checked one byte (or element) too loosely lets these by.
+    out.append((f"overhanging the end by {r.align}", MEM - r.size + r.align, None, "keep"))
+    counted = r.length_arg is not None or r.iovec_at is not None
+    if counted:
+        out.append(("flush with the end, one element more", MEM - r.size, r.size // r.elem + 1, "keep"))
     if r.align > 1:
         out.append(("misaligned", r.start + 1, None, "keep"))
-    if r.length_arg is not None or r.iovec_at is not None:
+    if counted:
         # A count whose byte size is the valid one modulo 2^32 (a 32-bit product wraps to it).
         lowbit = r.elem & -r.elem
         count = r.size // r.elem + (1 << 32) // lowbit
@@ -721,19 +726,16 @@ def _faults(r: Region) -> list[tuple[str, Optional[int], Optional[int], Optional
 def _apply(g: Guest, args: list, r: Region, ptr, length, content, valid: bytes) -> list:
     from vwasm.model.wasi import IOVEC
     args = list(args)
-    if ptr is not None:
-        if content is not None:
-            room = max(0, min(r.size, MEM - ptr))
-            g.put(ptr, valid[r.start:r.start + room] if content == "keep" else bytes([GARBAGE]) * room)
-        if r.iovec_at is None:
-            args[r.arg] = ptr
-        else:
-            g.put(r.iovec_at, IOVEC.codec.pack(ptr, r.size))
+    if ptr is not None and content is not None:
+        room = max(0, min(r.size, MEM - ptr))
+        g.put(ptr, valid[r.start:r.start + room] if content == "keep" else bytes([GARBAGE]) * room)
+    ptr = r.start if ptr is None else ptr
+    if r.iovec_at is not None:
+        g.put(r.iovec_at, IOVEC.codec.pack(ptr, r.size if length is None else length))
+        return args
+    args[r.arg] = ptr
     if length is not None:
-        if r.iovec_at is None:
-            args[r.length_arg] = length
-        else:
-            g.put(r.iovec_at, IOVEC.codec.pack(r.start, length))
+        args[r.length_arg] = length
     return args
 
 
@@ -817,13 +819,13 @@ def moved_regions_of(name: str, host: str) -> int:
     return runs
 
 
-N_FAULT_CASES = 500  # at least this many (call, region, fault) cases over the two hosts
+N_FAULT_CASES = 700  # at least this many (call, region, fault) cases over the two hosts
 N_MOVED = 100  # and this many valid calls with a region at another legal place
 
 
 @obligation("memory.check_before_effect", family=HOST, tool="enumeration", guarantee="1 memory isolation",
             bound="every call x every pointer and iovec buffer (model/pointers.py) x {past the end, wrapping, "
-                  "straddling (2 contents), misaligned, length overflow} traps, over PosixHost and ModelHost; each "
+                  "straddling (2 contents), overhanging by one unit, one element more, misaligned, length overflow} traps, over PosixHost and ModelHost; each "
                   "region flush with the end and least aligned works",
             budget=45)
 def check_before_effect() -> Outcome:
