@@ -167,9 +167,12 @@ DIR_RIGHTS_READONLY = (
     Rights.FD_ADVISE | Rights.PATH_OPEN | Rights.FD_READDIR | Rights.PATH_READLINK
     | Rights.PATH_FILESTAT_GET | Rights.FD_FILESTAT_GET
 )
+# Its files may be read, and flushed (FD_SYNC, FD_DATASYNC: flushing changes nothing, and they are
+# what opening with the sync fdflags needs, see model/rights.py).
 FILE_RIGHTS_READONLY = (
     Rights.FD_READ | Rights.FD_SEEK | Rights.FD_TELL | Rights.FD_ADVISE
     | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS
+    | Rights.FD_SYNC | Rights.FD_DATASYNC
 )
 # Standard streams (base = inheriting): stdin reads, stdout/stderr write; both may be polled and
 # stat'ed. No FD_FDSTAT_SET_FLAGS: a stream's flags are the embedder's, not the guest's.

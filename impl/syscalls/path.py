@@ -39,7 +39,8 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
               rights_base: int, rights_inheriting: int, fdflags: int, fd_out: int) -> int:
     """preview1 path_open. modifies: the table (a new descriptor); with CREAT a new file, with
     TRUNC the file's contents. rights: PATH_OPEN on fd, plus PATH_CREATE_FILE for CREAT and
-    PATH_FILESTAT_SET_SIZE for TRUNC; FD_DATASYNC / FD_SYNC inheritable for the sync fdflags. The new descriptor's rights are those asked, cut to fd's
+    PATH_FILESTAT_SET_SIZE for TRUNC, and FD_DATASYNC / FD_SYNC among fd's inheriting rights for
+    the sync fdflags (model/rights.py). The new descriptor's rights are those asked, cut to fd's
     inheriting rights and to what its kind can use (they never grow)."""
     path = cx.mem.path(path_ptr, path_len)
     # Flags and rights the witx does not define do not decode.

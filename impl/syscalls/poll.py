@@ -29,7 +29,8 @@ def _deadline(cx, clock: int, timeout: int, flags: int, now: int) -> int:
 
 
 def poll_oneoff(cx, in_ptr: int, out_ptr: int, nsubscriptions: int, nevents_ptr: int) -> int:
-    """preview1 poll_oneoff. modifies: the events array. rights: POLL_FD_READWRITE and FD_READ/FD_WRITE on each fd."""
+    """preview1 poll_oneoff. modifies: the events array. rights: on each fd, POLL_FD_READWRITE and
+    FD_READ or FD_WRITE (what it waits for)."""
     if nsubscriptions == 0:
         raise WasiError(Errno.INVAL)
     mem = cx.mem
