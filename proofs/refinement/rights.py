@@ -1,7 +1,9 @@
 """Rights, derived from the one table (`vwasm.model.rights.REQUIRES`).
 
-For every call × every right it needs × every descriptor argument (and every kind of descriptor the
-call takes: file, directory, stream, socket), a world is set up where the call succeeds, then:
+For every call × every right it needs × every descriptor argument, in one or more scenarios (kinds of
+descriptor: file, directory, preopen, stream, socket; for path calls the preopen and a directory
+opened beneath it; for two-directory calls both ways round), a world is set up where the call
+succeeds, then:
 
   - *missing*: exactly that right is dropped from that descriptor (`fd_fdstat_set_rights`, from the
     base or the inheriting rights, as the table says); the runtime over ModelHost, the runtime over
@@ -403,12 +405,21 @@ def _scenarios() -> list[Scenario]:
 
     # --- poll -------------------------------------------------------------------------------------
     def poll(t, f, tag, ready=()):
-        t.put(SUB, struct.pack("<QB7x", 7, tag) + struct.pack("<I", f[SUBSCRIBED]) + bytes(28))
-        sub = Subscription(7, tag, fd=f[SUBSCRIBED])
-        return t.step("poll_oneoff", lambda s: t.sb.poll_oneoff(s, (sub,), ready), SUB, EVT, 1, OUT)
+        """Subscriptions on f["first"] (if any, holding every right) then on the descriptor under test:
+        every subscription is checked, not only the first."""
+        fds = [fd for fd in (f.get("first"), f[SUBSCRIBED]) if fd is not None]
+        raw = b"".join(struct.pack("<QB7x", 7 + i, tag) + struct.pack("<I", fd) + bytes(28) for i, fd in enumerate(fds))
+        t.put(SUB, raw)
+        subs = tuple(Subscription(7 + i, tag, fd=fd) for i, fd in enumerate(fds))
+        return t.step("poll_oneoff", lambda s: t.sb.poll_oneoff(s, subs, ready), SUB, EVT, len(subs), OUT)
+
+    def two_files(t):
+        first = t.open(BOX, "d/f")
+        return {SUBSCRIBED: t.open(BOX, "f"), "first": first}
     for tag, cond in ((Eventtype.FD_READ, "read"), (Eventtype.FD_WRITE, "write")):
         add("poll_oneoff", "file", lambda t: {SUBSCRIBED: t.open(BOX, "f")},
             lambda t, f, tag=tag: poll(t, f, tag), conditions=(cond,))
+        add("poll_oneoff", "second of two files", two_files, lambda t, f, tag=tag: poll(t, f, tag), conditions=(cond,))
 
     # --- sockets (runtime over PosixHost and the model) -------------------------------------------
     def connected(t):
@@ -463,6 +474,8 @@ def _exactly_needed(t: Trio, sc: Scenario, fds: dict) -> None:
     """Narrow every descriptor argument to exactly the rights the table says the call needs there."""
     from vwasm.model.rights import BASE, INHERITING, need
     for arg, fd in fds.items():
+        if arg == "first":  # another subscription, not the argument under test: it keeps its rights
+            continue
         base = need(sc.call, arg, *sc.conditions, rights=BASE)
         inheriting = need(sc.call, arg, *sc.conditions, rights=INHERITING)
         # One descriptor may stand for two arguments (fd and old_fd): it keeps what both need.
