@@ -147,6 +147,10 @@ class ModelHost:
         nd, nname = self._dir(ndirh), _component(nname)
         if oname == "." or nname == ".":
             raise WasiError(Errno.BUSY)
+        # As the kernel: the old name is looked up (ENAMETOOLONG, ENOENT) before the new one.
+        if self._lookup(od, oname) is None:
+            raise WasiError(Errno.NOENT)
+        self._lookup(nd, nname)
         self.fs = self.fs.rename(od, oname, nd, nname, self._tick())
 
     def linkat(self, odirh, oname: str, ndirh, nname: str) -> None:

@@ -68,6 +68,13 @@ def strip_trailing_slashes(path: str) -> str:
     return stripped if stripped else path
 
 
+def check_name(name: str) -> None:
+    """Rules on one component."""
+    # One component is at most NAME_MAX bytes.
+    if len(name.encode("utf-8", "surrogatepass")) > NAME_MAX:
+        raise WasiError(Errno.NAMETOOLONG)
+
+
 def beneath(relpath: str) -> bool:
     """A canonical relative path: no leading slash, no empty, `.` or `..` component, no NUL."""
     if relpath == "":
@@ -108,6 +115,7 @@ class _Walk:
     follow: bool  # expand a symlink in the last position?
     todo: list[str]  # worklist, next component LAST
     must_be_dir: bool
+    check_last: bool = True  # judge the final name's length here (False: the caller does, later)
     dirs: list[int] = field(default_factory=list)  # held directories below `base` (its ancestors)
     names: list[str] = field(default_factory=list)  # names from the start to `base`
     expansions: int = 0
@@ -147,9 +155,8 @@ class _Walk:
     def normal(self, name: str) -> Optional[Resolution]:
         """A name: descend, expand a symlink, or -- in the last position -- stop here."""
         last = not self.todo
-        # One component is at most NAME_MAX bytes.
-        if len(name.encode("utf-8", "surrogatepass")) > NAME_MAX:
-            raise WasiError(Errno.NAMETOOLONG)
+        if not last or self.check_last:
+            check_name(name)
         child = self.fs.lookup(self.base, name)
         if child is None:
             # A missing last component is reported to the caller (it may create it).
@@ -178,14 +185,17 @@ class _Walk:
 @icontract.require(lambda fs, start: fs.wf() and fs.is_dir(start), "a well-formed tree, from a directory")
 @icontract.ensure(lambda start, result: result.dirs[0] == start, "walked from the start")
 @icontract.ensure(lambda result: beneath(result.relpath), "never above the start")
-def resolve(fs: FileSystem, start: int, path: str, follow: bool) -> Resolution:
+def resolve(fs: FileSystem, start: int, path: str, follow: bool, check_last: bool = True) -> Resolution:
     """Resolve `path` from directory `start`. Refusals raise WasiError (EPERM exactly for an escape).
+    `check_last=False` leaves the final name's length to the caller (a name too long to exist is
+    then reported missing): rename and link judge it only after the source was found, as the
+    kernel looks the two final names up in that order.
 
     :raises WasiError: the path cannot be resolved
     """
     check_path(path)
     parts, slash = split(path)
-    walk = _Walk(fs, start, follow, list(reversed(parts)), slash)
+    walk = _Walk(fs, start, follow, list(reversed(parts)), slash, check_last)
     while walk.todo:
         c = walk.todo.pop()
         if c == "/":
@@ -203,11 +213,11 @@ def resolve(fs: FileSystem, start: int, path: str, follow: bool) -> Resolution:
     return walk.result(".", walk.base)
 
 
-def resolve_entry(fs: FileSystem, start: int, path: str) -> Resolution:
+def resolve_entry(fs: FileSystem, start: int, path: str, check_last: bool = True) -> Resolution:
     """Resolve `path` to a directory entry without following a final symlink (unlink, rmdir,
     rename, link/symlink targets, readlink, mkdir). As in cap-std, a path with a trailing slash
     names the directory itself, as if it ended in `/.` (so `dir/` is the entry "." of `dir`)."""
-    r = resolve(fs, start, path, follow=False)
+    r = resolve(fs, start, path, False, check_last)
     if r.name != "." and r.must_be_dir:
         # `x/` with no x: nothing to name.
         if r.node is None:

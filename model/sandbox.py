@@ -31,7 +31,7 @@ from .effects import (
 )
 from .fdtable import Descriptor, FdTable, narrow, require_rights, within
 from .fs import Dir, File, FileSystem, Symlink, node_size
-from .paths import Resolution, escape, resolve, resolve_entry, split, strip_trailing_slashes
+from .paths import Resolution, check_name, escape, resolve, resolve_entry, split, strip_trailing_slashes
 from .rights import (
     INHERITING, NEW_FD, OLD_FD, SUBSCRIBED, need, open_conditions, seek_condition, subscription_condition,
 )
@@ -786,9 +786,11 @@ def path_link(s: State, old_fd: int, old_flags: int, old_path: str, new_fd: int,
     # both parents), then linkat(2) decides, in the kernel's order: the source must exist, the new
     # name be free, and the source not be a directory.
     src = resolve_entry(s.fs, od.node, old_path)
-    dst = resolve_entry(s.fs, nd.node, new_path)
+    dst = resolve_entry(s.fs, nd.node, new_path, check_last=False)
     if src.node is None:
         raise WasiError(Errno.NOENT)
+    # The new name is judged once the old one was found (linkat looks them up in that order).
+    check_name(dst.name)
     if dst.name == "." or dst.node is not None:
         raise WasiError(Errno.EXIST)
     # Directories cannot be hard-linked.
@@ -919,12 +921,14 @@ def path_rename(s: State, old_fd: int, old_path: str, new_fd: int, new_path: str
     slash = _trailing_slash(old_path) or _trailing_slash(new_path)
     # rename ignores trailing slashes, except that they require a directory.
     src = resolve_entry(s.fs, od.node, strip_trailing_slashes(old_path))
-    dst = resolve_entry(s.fs, nd.node, strip_trailing_slashes(new_path))
+    dst = resolve_entry(s.fs, nd.node, strip_trailing_slashes(new_path), check_last=False)
     # `.`/`..` cannot be renamed or replaced (Linux: EBUSY).
     if src.name == "." or dst.name == ".":
         raise WasiError(Errno.BUSY)
     if src.node is None:
         raise WasiError(Errno.NOENT)
+    # The new name is judged once the old one was found (renameat looks them up in that order).
+    check_name(dst.name)
     if slash and not s.fs.is_dir(src.node):
         raise WasiError(Errno.NOTDIR)
     fs = s.fs.rename(src.parent, src.name, dst.parent, dst.name, s.realtime)

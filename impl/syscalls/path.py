@@ -172,6 +172,7 @@ def path_unlink_file(cx, fd: int, path_ptr: int, path_len: int) -> int:
 def path_rename(cx, fd: int, old_ptr: int, old_len: int, new_fd: int, new_ptr: int, new_len: int) -> int:
     """preview1 path_rename. modifies: moves an entry (replacing a compatible target).
     rights: PATH_RENAME_SOURCE on fd, PATH_RENAME_TARGET on new_fd."""
+    _dir(cx, fd, 0), _dir(cx, new_fd, 0)  # both must be directories before a right is looked at (wasmtime)
     src = _dir(cx, fd, need("path_rename"))
     dst = _dir(cx, new_fd, need("path_rename", NEW_FD))
     old, old_slash = strip_trailing_slashes(cx.mem.path(old_ptr, old_len))
@@ -193,6 +194,7 @@ def path_link(cx, old_fd: int, old_flags: int, old_ptr: int, old_len: int,
               new_fd: int, new_ptr: int, new_len: int) -> int:
     """preview1 path_link. modifies: a new name for an existing file.
     rights: PATH_LINK_SOURCE on old_fd, PATH_LINK_TARGET on new_fd."""
+    _dir(cx, old_fd, 0), _dir(cx, new_fd, 0)  # both must be directories before a right is looked at (wasmtime)
     src = _dir(cx, old_fd, need("path_link", OLD_FD))
     dst = _dir(cx, new_fd, need("path_link", NEW_FD))
     old = cx.mem.path(old_ptr, old_len)
@@ -212,10 +214,14 @@ def path_symlink(cx, old_ptr: int, old_len: int, fd: int, new_ptr: int, new_len:
     desc = _dir(cx, fd, need("path_symlink"))
     target = cx.mem.path(old_ptr, old_len)
     new = cx.mem.path(new_ptr, new_len)
-    if target.startswith("/"):
-        raise WasiError(Errno.PERM)
+    # The text is judged before the new name is looked up (Linux symlinkat reads it first): a NUL
+    # cannot reach the OS (EINVAL), an empty text names nothing (ENOENT), an absolute one escapes.
     if "\0" in target:
         raise WasiError(Errno.INVAL)
+    if target == "":
+        raise WasiError(Errno.NOENT)
+    if target.startswith("/"):
+        raise WasiError(Errno.PERM)
     with Resolver(cx.host, desc.handle, new, follow=False) as r:
         cx.host.symlinkat(target, *r.locate_entry())
     return Errno.SUCCESS
