@@ -5,7 +5,10 @@ model, and `host.posix_vs_model` checks that `PosixHost` answers as it does.
 """
 from __future__ import annotations
 
-from vwasm.model.wasi import Clockid, Errno, Filetype, WasiError
+import ipaddress
+from collections import deque
+
+from vwasm.model.wasi import AddressFamily, Clockid, Errno, Filetype, Sdflags, SocketType, WasiError
 
 from .posix_host import Open, Stat, _component
 
@@ -26,7 +29,8 @@ class ModelHost:
     It answers as Linux does for the *at() calls PosixHost makes (same errnos for the same tree), so
     handlers and resolve.py can be run and checked against the model. `fs` is the current
     `FileSystem` value (replaced on every change); `preopens` maps a host path to a directory inode.
-    Clocks are a counter the caller may set; randomness is deterministic.
+    Clocks are a counter the caller may set; randomness is deterministic. Sockets live in an
+    abstract loopback network (`_Network`): `net` holds its listeners and datagram peers.
     """
 
     def __init__(self, fs=None, preopens: dict | None = None, now: int = 1_000_000_000) -> None:
@@ -36,6 +40,7 @@ class ModelHost:
         self.fs = fs if fs is not None else mfs.FileSystem()
         self.preopens = preopens or {}
         self.now = now
+        self.net = _Network()
 
     # --- helpers ----------------------------------------------------------------------------------
     def _tick(self) -> int:
@@ -186,8 +191,12 @@ class ModelHost:
     def close(self, h) -> None:
         if type(h) is _Node:
             self._h(h).closed = True
+        elif type(h) is _Sock:
+            self._close_socket(self._sock(h))
 
     def fstat(self, h) -> Stat:
+        if type(h) is _Sock:
+            return Stat(0, 0, Filetype.SOCKET_STREAM, 1, 0, 0, 0, 0)  # what Linux's S_ISSOCK maps to
         if type(h) is not _Node:
             return Stat(0, 0, Filetype.UNKNOWN, 1, 0, 0, 0, 0)
         return self._stat(self._h(h).ino)
@@ -196,6 +205,9 @@ class ModelHost:
         return False
 
     def readv(self, h, bufs) -> int:
+        if type(h) is _Sock:
+            data, _ = self._receive(self._sock(h), sum(len(b) for b in bufs), False, False, True, True)
+            return _scatter(bufs, data)
         if type(h) is not _Node:
             return h.readv(bufs)
         h = self._file(h)
@@ -209,15 +221,12 @@ class ModelHost:
         h = self._file(h)
         if not h.read:
             raise WasiError(Errno.BADF)
-        data = self.fs.read(h.ino, offset, sum(len(b) for b in bufs))
-        at = 0
-        for b in bufs:
-            chunk = data[at:at + len(b)]
-            b[:len(chunk)] = chunk
-            at += len(chunk)
-        return len(data)
+        return _scatter(bufs, self.fs.read(h.ino, offset, sum(len(b) for b in bufs)))
 
     def writev(self, h, bufs) -> int:
+        if type(h) is _Sock:
+            # writev(2) of nothing returns at once (no empty datagram is sent; sendmsg would)
+            return self.send(h, bufs) if any(len(b) for b in bufs) else self._sock(h) and 0
         if type(h) is not _Node:
             return h.writev(bufs)
         h = self._file(h)
@@ -284,7 +293,15 @@ class ModelHost:
             self._h(h).append = append
 
     def ready(self, reads: list, writes: list, timeout_ns: int | None) -> tuple[list, list]:
-        return list(reads), list(writes)  # model objects never block
+        """Files and streams are always ready; sockets as `readiness` says. Waiting for nothing
+        that can happen ends the wait when the timeout does (the clock moves on)."""
+        rd = [h for h in reads if type(h) is not _Sock or self.readiness(h)[0]]
+        wr = [h for h in writes if type(h) is not _Sock or self.readiness(h)[1]]
+        if not rd and not wr:
+            if timeout_ns is None:
+                raise WouldBlock("poll for sockets nothing will ever make ready")
+            self.now += timeout_ns
+        return rd, wr
 
     # --- clocks, sleep, randomness ------------------------------------------------------------------
     def clock_time(self, clock: Clockid) -> int:
@@ -298,3 +315,319 @@ class ModelHost:
 
     def random(self, n: int) -> bytes:
         return bytes(i & 0xFF for i in range(n))
+
+    # --- sockets, over the abstract loopback network (see `_Network`) ------------------------------
+    def _sock(self, h) -> "_Sock":
+        if type(h) is not _Sock:
+            raise WasiError(Errno.NOTSOCK)
+        if h.closed:
+            raise WasiError(Errno.BADF)
+        return h
+
+    def listen_tcp(self, address: str, port: int):
+        ip = ipaddress.ip_address(address)
+        family = AddressFamily.INET6 if ip.version == 6 else AddressFamily.INET
+        s = _Sock(family, True)
+        s.state, s.local = "listening", _where(family, ip.packed) + (port,)
+        if s.local in self.net.listeners:
+            raise OSError(98, f"address in use: {address} port {port}")
+        self.net.listeners[s.local] = s
+        return s, family
+
+    def bind_datagram_peer(self, port: int) -> "_Sock":
+        """The environment's datagram socket on every loopback address at `port` (not the guest's)."""
+        s = _Sock(AddressFamily.INET6, False)
+        self.net.datagram_peers[port] = s
+        return s
+
+    def echo_datagrams(self, peer: "_Sock") -> int:
+        """The environment's peer sends every datagram it holds back where it came from."""
+        n = 0
+        while peer.rx:
+            data, (version, addr, port) = peer.rx.popleft()
+            reply_from = (version, addr, next(p for p, s in self.net.datagram_peers.items() if s is peer))
+            for g in self.net.guests:
+                # a connected datagram socket takes datagrams from its peer only
+                if g.local == (version, addr, port) and g.dest == reply_from:
+                    g.rx.append(data)
+            n += 1
+        return n
+
+    def socket(self, family: int, type_: int) -> "_Sock":
+        s = _Sock(family, type_ == SocketType.STREAM)
+        if not s.stream:
+            self.net.guests.append(s)
+        return s
+
+    def connect_answer(self, h, family: int, addr: bytes, port: int) -> Errno:
+        """What connect would answer (nothing changes)."""
+        s = self._sock(h)
+        if s.state == "listening":
+            return Errno.INVAL
+        if s.stream and s.state == "connected":
+            return Errno.ISCONN
+        # A connection to a loopback port nobody listens on is refused (a RST, at once).
+        if s.stream and _where(family, addr) + (port,) not in self.net.listeners:
+            return Errno.CONNREFUSED
+        return Errno.SUCCESS
+
+    def connect(self, h, family: int, addr: bytes, port: int) -> None:
+        answer = self.connect_answer(h, family, addr, port)
+        if answer != Errno.SUCCESS:
+            raise WasiError(answer)
+        s, where = h, _where(family, addr)
+        s.local, s.state = where + (self.net.port(),), "connected"
+        if not s.stream:  # a datagram socket only remembers its peer
+            s.dest = where + (port,)
+            return
+        # The handshake completes at once: the server's end waits in the listener's queue.
+        listener = self.net.listeners[where + (port,)]
+        server = _Sock(listener.family, True)
+        server.state, server.local, server.peer, s.peer = "connected", listener.local, s, server
+        listener.pending.append(server)
+
+    def pending_peer(self, h):
+        """The (address, port) of the connection accept would return, or None."""
+        s = self._sock(h)
+        if s.state != "listening" or not s.pending:
+            return None
+        return s.pending[0].peer.local[1], s.pending[0].peer.local[2]
+
+    def accept(self, h, nonblock: bool):
+        listener = self._sock(h)
+        if listener.state != "listening":
+            raise WasiError(Errno.INVAL)
+        # A granted listener blocks (PosixHost's is a blocking socket): with nothing pending and the
+        # guest alone on the network, accept would wait for ever.
+        if not listener.pending:
+            raise WouldBlock("accept with no connection pending")
+        conn = listener.pending.popleft()
+        conn.nonblock = nonblock
+        _, addr, port = conn.peer.local
+        return conn, addr.to_bytes(4 if listener.family == AddressFamily.INET else 16, "big"), port
+
+    def recv_answer(self, h, capacity: int, peek: bool = False, waitall: bool = False, readv: bool = False):
+        """What a recv (or, with `readv`, a read) of `capacity` bytes would give -- (data, truncated)
+        or the errno -- with nothing consumed; WouldBlock if it would wait forever."""
+        try:
+            return self._receive(self._sock(h), capacity, peek, waitall, readv, commit=False)
+        except WasiError as e:
+            return e.errno
+
+    def recv(self, h, bufs, peek: bool, waitall: bool) -> tuple[int, bool]:
+        data, truncated = self._receive(self._sock(h), sum(len(b) for b in bufs), peek, waitall, False, True)
+        _scatter(bufs, data)
+        return len(data), truncated
+
+    def _receive(self, s: "_Sock", cap: int, peek: bool, waitall: bool, readv: bool, commit: bool):
+        # readv(2) of nothing returns at once, whatever the socket holds (recv(2) does not).
+        if readv and cap == 0:
+            return b"", False
+        if not s.stream:
+            if s.rx:  # one datagram per call; what does not fit is lost (and reported by recv)
+                msg = s.rx[0]
+                if commit and not peek:
+                    s.rx.popleft()
+                return msg[:cap], len(msg) > cap
+            return (b"", False) if s.shut_rd else self._block(s)
+        if s.rx:
+            ended = s.fin or s.err is not None or s.shut_rd or s.done
+            # MSG_WAITALL on a blocking socket waits for the whole buffer (or the end of stream).
+            if waitall and not s.nonblock and len(s.rx) < cap and not ended:
+                raise WouldBlock("MSG_WAITALL for more than is there")
+            data = bytes(s.rx[:cap])
+            if commit and not peek:
+                del s.rx[:len(data)]
+            return data, False
+        # Nothing buffered, in Linux's order: end of stream, then a pending error, then shutdown.
+        if s.fin:
+            return b"", False
+        if s.err is not None:
+            e = s.err
+            if commit:
+                s.err = None
+            raise WasiError(e)
+        if s.shut_rd or s.done:
+            return b"", False
+        if s.state != "connected":
+            raise WasiError(Errno.NOTCONN)
+        return self._block(s)
+
+    @staticmethod
+    def _block(s: "_Sock"):
+        if s.nonblock:
+            raise WasiError(Errno.AGAIN)
+        raise WouldBlock("a blocking read of a socket nothing will ever write to")
+
+    def send_answer(self, h, n: int, writev: bool = False) -> Errno:
+        """What a send (or, with `writev`, a write) of n bytes would answer (nothing changes)."""
+        if writev and n == 0:
+            return Errno.SUCCESS  # writev(2) of nothing never reaches the socket
+        try:
+            self._transmit(self._sock(h), bytes(n), commit=False)
+        except WasiError as e:
+            return e.errno
+        return Errno.SUCCESS
+
+    def send(self, h, bufs) -> int:
+        return self._transmit(self._sock(h), b"".join(bytes(b) for b in bufs), True)
+
+    def _transmit(self, s: "_Sock", data: bytes, commit: bool) -> int:
+        if not s.stream:
+            if s.shut_wr:
+                raise WasiError(Errno.PIPE)
+            if s.dest is None:
+                raise WasiError(Errno.DESTADDRREQ)
+            if s.dest[2] not in self.net.datagram_peers:
+                raise WouldBlock("a datagram to a port nobody bound (Linux: ICMP, then ECONNREFUSED)")
+            if commit:
+                self.net.datagram_peers[s.dest[2]].rx.append((data, s.local))
+            return len(data)
+        if s.err is not None:
+            e = s.err
+            if commit:
+                s.err = None
+            raise WasiError(e)
+        if s.shut_wr or s.done:
+            raise WasiError(Errno.PIPE)
+        if s.state != "connected":
+            raise WasiError(Errno.NOTCONN)
+        if not data or not commit:
+            return len(data)
+        y = s.peer
+        if y.shut_wr and (y.shut_rd or y.closed):
+            # Data for an end that has stopped reading and sent its FIN: it resets, and so do we
+            # (RFC 1122; the send itself succeeds, the error comes on the next call).
+            y.got_reset()
+            s.got_reset()
+        else:
+            y.rx += data  # Linux queues it even after the reader's shutdown(RD)
+        return len(data)
+
+    def shutdown(self, h, how: int) -> None:
+        s = self._sock(h)
+        if s.state != "connected" or s.stream and s.done:
+            raise WasiError(Errno.NOTCONN)
+        if how & Sdflags.RD:
+            s.shut_rd = True
+        if how & Sdflags.WR and not s.shut_wr:
+            s.shut_wr = True
+            if s.stream:
+                s.peer.fin = True
+
+    def shutdown_answer(self, h) -> Errno:
+        s = self._sock(h)
+        return Errno.NOTCONN if s.state != "connected" or s.stream and s.done else Errno.SUCCESS
+
+    def _close_socket(self, s: "_Sock") -> None:
+        s.closed = True
+        if s.state == "listening":
+            # Connections never accepted are reset.
+            del self.net.listeners[s.local]
+            for conn in s.pending:
+                conn.closed = True
+                conn.peer.got_reset()
+            s.pending.clear()
+        elif s.stream and s.state == "connected" and not s.done:
+            if s.rx:  # closing with unread data resets the connection
+                s.reset = True
+                s.peer.got_reset()
+            elif not s.shut_wr:
+                s.shut_wr = True
+                s.peer.fin = True
+        if not s.stream:
+            self.net.guests.remove(s)
+
+    def readiness(self, h) -> tuple[bool, bool]:
+        """(readable, writable) as poll(2) reports a socket on Linux (small buffers never fill)."""
+        s = self._sock(h)
+        if s.state == "listening":
+            return bool(s.pending), False
+        if not s.stream:
+            return bool(s.rx) or s.shut_rd, True
+        if s.state != "connected":
+            return True, True  # TCP_CLOSE: POLLHUP, which wakes readers and writers
+        hangup = s.done or (s.shut_rd or s.fin) and s.shut_wr
+        return bool(s.rx) or s.shut_rd or s.fin or s.err is not None or hangup, True
+
+
+def _scatter(bufs, data: bytes) -> int:
+    """Fill the buffers in order with data; its length."""
+    at = 0
+    for b in bufs:
+        chunk = data[at:at + len(b)]
+        b[:len(chunk)] = chunk
+        at += len(chunk)
+    return len(data)
+
+
+# --- the abstract loopback network ---------------------------------------------------------------
+# What ModelHost's sockets live in: every address is on this machine's loopback, as in the
+# refinement machines (granted listeners, the guest's own connections to them, a datagram peer the
+# environment runs). It answers as Linux does on `lo`: a connect with no listener is refused at
+# once, bytes arrive in the peer's buffer during the send, a FIN marks end of stream, and the TCP
+# resets Linux sends (closing with unread data, data reaching a side that can read no more) set the
+# errors it reports (EPIPE in CLOSE_WAIT, ECONNRESET otherwise), once, on the next send or recv.
+LOOPBACK = {4: 0x7F00_0001, 6: 1}
+
+
+class WouldBlock(Exception):
+    """The call would wait forever: nothing but the guest itself could ever make it ready."""
+
+
+def _where(family: int, addr: bytes) -> tuple[int, int]:
+    """(ip version, address) a connect really reaches: an IPv4-mapped IPv6 address is its IPv4
+    address, and an unspecified address is the loopback."""
+    n = int.from_bytes(addr, "big")
+    version = 6 if family == AddressFamily.INET6 else 4
+    if version == 6 and n >> 32 == 0xFFFF:
+        version, n = 4, n & 0xFFFF_FFFF
+    if n == 0:
+        n = LOOPBACK[version]
+    if not (version == 4 and n >> 24 == 127 or version == 6 and n == 1):
+        raise WouldBlock(f"{n:#x} is not on the loopback: the abstract network has nothing there")
+    return version, n
+
+
+class _Sock:
+    """A ModelHost socket: one end of a connection, a listener, or a datagram socket."""
+
+    def __init__(self, family: int, stream: bool) -> None:
+        self.family, self.stream = family, stream
+        self.state = "created"  # "created" | "listening" | "connected"
+        self.nonblock = False
+        self.closed = False  # the owner let go (an orphan TCP end still answers its peer)
+        self.local = None  # (version, address, port) once bound
+        self.dest = None  # a datagram socket's connected peer (version, address, port)
+        self.peer: _Sock | None = None  # the other end of a TCP connection
+        self.pending: deque = deque()  # a listener's connections not yet accepted
+        self.rx = bytearray() if stream else deque()  # received and unread: bytes, or datagrams
+        self.shut_rd = False  # shutdown(RD)
+        self.shut_wr = False  # no more sending: shutdown(WR), or (TCP) close sent our FIN
+        self.fin = False  # the peer's FIN arrived (SOCK_DONE)
+        self.reset = False  # a RST ended the connection (state CLOSE)
+        self.err: Errno | None = None  # the pending socket error (sk_err), reported once
+
+    @property
+    def done(self) -> bool:
+        """The connection is over (TCP_CLOSE): reset, or both FINs exchanged."""
+        return self.reset or (self.fin and self.shut_wr)
+
+    def got_reset(self) -> None:
+        """A RST arrived: EPIPE in CLOSE_WAIT (the peer had closed, we had not), ECONNRESET otherwise."""
+        if self.closed or self.done:
+            return
+        self.err = Errno.PIPE if self.fin and not self.shut_wr else Errno.CONNRESET
+        self.reset = True
+
+
+class _Network:
+    def __init__(self) -> None:
+        self.listeners: dict[tuple, _Sock] = {}  # (version, address, port) -> listener
+        self.datagram_peers: dict[int, _Sock] = {}  # port -> a datagram socket the environment bound
+        self.guests: list[_Sock] = []  # datagram sockets, to deliver replies to
+        self.next_port = 40000
+
+    def port(self) -> int:
+        self.next_port += 1
+        return self.next_port

@@ -38,7 +38,7 @@ from .rights import (
 from .wasi import (
     ALL_RIGHTS, DIR_RIGHTS, DIR_RIGHTS_READONLY, FD_LIMIT, FILE_RIGHTS, FILE_RIGHTS_READONLY, I64_MAX,
     SOCKET_RIGHTS, STDIN_RIGHTS, STDOUT_RIGHTS, Advice, Clockid, Errno, Eventrwflags, Eventtype, Fdflags,
-    Filetype, Fstflags, Lookupflags, Oflags, Preopentype, Rights, Riflags, Sdflags, Signal,
+    Filetype, Fstflags, Lookupflags, Oflags, Preopentype, Rights, Riflags, Roflags, Sdflags, Signal,
     SocketType, WasiError, Whence,
 )
 
@@ -48,6 +48,9 @@ FSTFLAGS_ALL = 0xF
 OFLAGS_ALL = 0xF
 SYNC_FLAGS = Fdflags.DSYNC | Fdflags.RSYNC | Fdflags.SYNC
 CONNECT_OUTCOMES = (Errno.SUCCESS, Errno.CONNREFUSED, Errno.TIMEDOUT, Errno.HOSTUNREACH, Errno.NETUNREACH)
+# What the network may answer a send, recv or shutdown on a connected socket: the peer reset the
+# connection (EPIPE once it had closed), it is over (ENOTCONN), or nothing is there yet (EAGAIN).
+IO_OUTCOMES = (Errno.SUCCESS, Errno.CONNRESET, Errno.PIPE, Errno.NOTCONN, Errno.AGAIN)
 
 
 # --- state -----------------------------------------------------------------------------------------
@@ -619,12 +622,13 @@ def fd_prestat_dir_name(s: State, fd: int, path_len: int):
 
 
 @spec(FdAccess)
-def fd_read(s: State, fd: int, iov_lens: tuple, incoming: bytes = b""):
-    """readv: fill the buffers in order, up to their total. `incoming`: what the network delivers
-    (sockets)."""
+def fd_read(s: State, fd: int, iov_lens: tuple, incoming: bytes = b"", outcome: Errno = Errno.SUCCESS):
+    """readv: fill the buffers in order, up to their total. `incoming`, `outcome`: what the network
+    delivers or answers (sockets)."""
     d = s.fds.get(fd)
     if d.is_socket:
-        return _recv(s, "fd_read", fd, sum(iov_lens), incoming)
+        data, _ = _recv(s, "fd_read", fd, sum(iov_lens), incoming, outcome)
+        return _emit(s, FdAccess(fd)), (data,)
     # Only files and stdin can be read.
     if not (d.is_file or d.stream == "stdin"):
         raise WasiError(Errno.BADF)
@@ -639,11 +643,11 @@ def fd_read(s: State, fd: int, iov_lens: tuple, incoming: bytes = b""):
 
 
 @spec(FdAccess, NetAccess)
-def fd_write(s: State, fd: int, iovs: tuple):
-    """writev: all the buffers, in order."""
+def fd_write(s: State, fd: int, iovs: tuple, outcome: Errno = Errno.SUCCESS):
+    """writev: all the buffers, in order. `outcome`: the network's answer (sockets)."""
     d = s.fds.get(fd)
     if d.is_socket:
-        return _send(s, "fd_write", fd, iovs)
+        return _send(s, "fd_write", fd, iovs, outcome)
     # Only files and output streams can be written.
     if not (d.is_file or d.stream in ("stdout", "stderr")):
         raise WasiError(Errno.BADF)
@@ -1019,20 +1023,29 @@ def poll_oneoff(s: State, subs: tuple, ready: tuple):
 
 
 # --- sockets -------------------------------------------------------------------------------------
-def _recv(s: State, call: str, fd: int, capacity: int, incoming: bytes):
+def _recv(s: State, call: str, fd: int, capacity: int, incoming: bytes, outcome: Errno) -> tuple[bytes, bool]:
+    """(data, whether the network said it came from a longer datagram)."""
     d, sock = _socket(s, fd)
     require_rights(d, need(call))
     net.io_rule(sock, sending=False)
-    # After shutdown(RD) reads see end of stream.
-    data = b"" if sock.shut_rd else incoming
-    assert len(data) <= capacity
-    return _emit(s, FdAccess(fd)), (data,)
+    # After shutdown(RD) reads see end of stream (the network is not asked).
+    if sock.shut_rd:
+        return b"", False
+    assert outcome in IO_OUTCOMES and len(incoming) <= capacity
+    # The network may report an error instead (a reset connection, nothing there yet).
+    if outcome != Errno.SUCCESS:
+        raise WasiError(outcome)
+    return incoming, True
 
 
-def _send(s: State, call: str, fd: int, iovs: tuple):
+def _send(s: State, call: str, fd: int, iovs: tuple, outcome: Errno):
     d, sock = _socket(s, fd)
     require_rights(d, need(call))
     net.io_rule(sock, sending=True)
+    assert outcome in IO_OUTCOMES
+    # The network may refuse the bytes (the peer reset the connection).
+    if outcome != Errno.SUCCESS:
+        raise WasiError(outcome)
     n = sum(len(b) for b in iovs)
     effects = [FdAccess(fd)]
     if not sock.inbound:
@@ -1066,27 +1079,36 @@ def sock_accept(s: State, fd: int, flags: int, peer: Optional[tuple[int, int]]):
 
 
 @spec(FdAccess)
-def sock_recv(s: State, fd: int, iov_lens: tuple, ri_flags: int, incoming: bytes):
-    """`incoming`: what the network delivers (at most the buffers' total)."""
+def sock_recv(s: State, fd: int, iov_lens: tuple, ri_flags: int, incoming: bytes, truncated: bool = False,
+              outcome: Errno = Errno.SUCCESS):
+    """`incoming`: what the network delivers (at most the buffers' total); `truncated`: it is the
+    start of a longer datagram (the rest is lost); `outcome`: the network's error instead."""
     _check_flags(ri_flags, Riflags.RECV_PEEK | Riflags.RECV_WAITALL)
-    s2, (data,) = _recv(s, "sock_recv", fd, sum(iov_lens), incoming)
-    return s2, (data, 0)
+    data, asked = _recv(s, "sock_recv", fd, sum(iov_lens), incoming, outcome)
+    # A datagram longer than the buffers is reported as truncated.
+    return _emit(s, FdAccess(fd)), (data, Roflags.RECV_DATA_TRUNCATED if asked and truncated else 0)
 
 
 @spec(FdAccess, NetAccess)
-def sock_send(s: State, fd: int, iovs: tuple, si_flags: int):
+def sock_send(s: State, fd: int, iovs: tuple, si_flags: int, outcome: Errno = Errno.SUCCESS):
     # siflags has no bits in preview1.
     if si_flags != 0:
         raise WasiError(Errno.INVAL)
-    return _send(s, "sock_send", fd, iovs)
+    return _send(s, "sock_send", fd, iovs, outcome)
 
 
 @spec(Shutdown)
-def sock_shutdown(s: State, fd: int, how: int):
+def sock_shutdown(s: State, fd: int, how: int, outcome: Errno = Errno.SUCCESS):
+    """`outcome`: the network's answer (ENOTCONN once the connection is over: reset, or both
+    directions closed)."""
     _check_flags(how, Sdflags.RD | Sdflags.WR)
     d, sock = _socket(s, fd)
     require_rights(d, need("sock_shutdown"))
-    s = _set_socket(s, d.socket, net.shutdown_rule(sock, how))
+    new = net.shutdown_rule(sock, how)
+    assert outcome in IO_OUTCOMES
+    if outcome != Errno.SUCCESS:
+        raise WasiError(outcome)
+    s = _set_socket(s, d.socket, new)
     return _emit(s, Shutdown(fd, how)), ()
 
 

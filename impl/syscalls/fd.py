@@ -31,6 +31,11 @@ def fd_read(cx, fd: int, iovs: int, iovs_len: int, nread_ptr: int) -> int:
         net.io_rule(desc.extra["sock"], sending=False)
     bufs = cx.mem.iovecs(iovs, iovs_len)
     cx.mem.check(nread_ptr, 4, 4)
+    # After shutdown(RD) a socket reads end of stream, as through sock_recv (the kernel would still
+    # hand over what was buffered, and a datagram socket what arrives later).
+    if desc.kind == SOCKET and desc.extra["sock"].shut_rd:
+        cx.mem.put_u32(nread_ptr, 0)
+        return Errno.SUCCESS
     cx.mem.put_u32(nread_ptr, cx.host.readv(desc.handle, bufs))
     return Errno.SUCCESS
 

@@ -133,3 +133,85 @@ def unmentioned_socket_kind_allowed():
     """Bug when the netlist names a family for one protocol only: a socket of the other type is created."""
     from vwasm.model import net
     patch(net, "family_allowed", lambda netlist, family, proto: any(r.family == family for r in netlist))
+
+
+# --- the socket machines (refinement.sockets, host.sockets) -----------------------------------------
+@mutant("accepted_keeps_sock_accept", breaks="3 descriptor isolation: an accepted connection may accept",
+        killers=("refinement.sockets",))
+def accepted_keeps_sock_accept():
+    """Bug when a connection is accepted: its descriptor keeps the listener's SOCK_ACCEPT right."""
+    from vwasm.model.wasi import Rights
+    from vwasm.syscalls import sock
+    orig = sock.socket_descriptor
+
+    def socket_descriptor(handle, s, base, inheriting, fdflags=0):
+        if s.inbound:
+            base |= Rights.SOCK_ACCEPT
+        return orig(handle, s, base, inheriting, fdflags)
+    patch(sock, "socket_descriptor", socket_descriptor)
+
+
+@mutant("sockaddr_port_little_endian_in_machine", breaks="4 network isolation: the netlist judges another port",
+        killers=("refinement.sockets",))
+def sockaddr_port_little_endian_in_machine():
+    """Bug when a port's bytes differ (always, for the machine's ports): as sockaddr_port_little_endian."""
+    sockaddr_port_little_endian()
+
+
+@mutant("fd_read_ignores_shut_rd", breaks="model refinement: a socket shut for reading still reads bytes",
+        killers=("refinement.sockets",))
+def fd_read_ignores_shut_rd():
+    """Bug when a socket was shut down for reading and bytes arrive: fd_read hands them over (the
+    bug the socket machine found)."""
+    from vwasm.model import net
+    from vwasm.model.wasi import Errno
+    from vwasm.syscalls import fd
+    from vwasm.fdtable import SOCKET
+
+    def fd_read(cx, f, iovs, iovs_len, nread_ptr):
+        desc = cx.fds.get_kind(f, fd._READABLE, fd.need("fd_read"))
+        if desc.kind == SOCKET:
+            net.io_rule(desc.extra["sock"], sending=False)
+        bufs = cx.mem.iovecs(iovs, iovs_len)
+        cx.mem.check(nread_ptr, 4, 4)
+        cx.mem.put_u32(nread_ptr, cx.host.readv(desc.handle, bufs))
+        return Errno.SUCCESS
+    _replace_handler("fd_read", fd, fd_read)
+
+
+@mutant("recv_truncation_unreported", breaks="model refinement: a cut datagram looks whole",
+        killers=("refinement.sockets",))
+def recv_truncation_unreported():
+    """Bug when a datagram is longer than the buffers: sock_recv does not set RECV_DATA_TRUNCATED."""
+    from vwasm.posix_host import PosixHost
+    from vwasm.model_host import ModelHost
+    for cls in (PosixHost, ModelHost):
+        orig = cls.recv
+        patch(cls, "recv", lambda self, h, bufs, peek, waitall, _o=orig: (_o(self, h, bufs, peek, waitall)[0], False))
+
+
+@mutant("posix_shutdown_directions_swapped", breaks="4/5: shutdown(RD) closes the sending direction on the host",
+        killers=("host.sockets", "refinement.sockets"))
+def posix_shutdown_directions_swapped():
+    """Bug when a guest shuts one direction: PosixHost passes the other one to the kernel."""
+    import socket as s
+
+    from vwasm import posix_host
+    from vwasm.model.wasi import Sdflags
+    patch(posix_host, "_SHUT", {Sdflags.RD: s.SHUT_WR, Sdflags.WR: s.SHUT_RD, Sdflags.RD | Sdflags.WR: s.SHUT_RDWR})
+
+
+@mutant("posix_recv_ignores_peek", breaks="5: a peeked datagram or byte is consumed on the host",
+        killers=("host.sockets",))
+def posix_recv_ignores_peek():
+    """Bug when the guest peeks (RECV_PEEK): PosixHost reads the bytes for good."""
+    from vwasm.posix_host import PosixHost
+    orig = PosixHost.recv
+    patch(PosixHost, "recv", lambda self, h, bufs, peek, waitall: orig(self, h, bufs, False, waitall))
+
+
+def _replace_handler(name: str, module, fn) -> None:
+    """Install fn as handler `name` everywhere the runtime looks it up."""
+    from vwasm import syscalls
+    patch(module, name, fn)
+    syscalls.HANDLERS[name] = fn
