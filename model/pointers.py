@@ -37,7 +37,7 @@ class Pointer:
 
 
 def _string(arg: int) -> Pointer:
-    """A path or other text: `arg` bytes at parameter `arg`, their count at `arg + 1`."""
+    """A path or other text: bytes at parameter `arg`, their count at parameter `arg + 1`."""
     return Pointer(arg, U8, IN, length=arg + 1)
 
 
