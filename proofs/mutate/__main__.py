@@ -9,6 +9,7 @@ its line; the JSON results go to build/. Exit status non-zero when the score is 
 from __future__ import annotations
 
 import argparse
+import atexit
 import glob
 import json
 import os
@@ -29,7 +30,16 @@ from .targets import TARGETS, obligations_for, unmapped
 
 REPO = Path(__file__).resolve().parents[2]
 EQUIVALENTS = Path(__file__).with_name("equivalent.toml")
+# The obligation that first killed each mutant in the last full run (by key): tried first, so the
+# CI sample spends its time on kills, not on obligations that were never going to see the bug.
+KILLERS = Path(__file__).with_name("killers.json")
 BASELINE = REPO / "build" / "mutate_baseline.json"
+# Checks that the machinery is live: each mutant must be killed by the obligation, and the obligation
+# must pass on an unmutated copy. The second is seen only inside crosshair's own subprocess.
+SELFTEST = (
+    ("impl/memory.py::GuestMemory.check::drop_check::removed `if ptr + length > self.size:`", "memory.check"),
+    ("model/paths.py::_Walk.parent_dir::drop_check::removed `if not self.dirs:`", "refinement.crosshair"),
+)
 
 
 def enum_members() -> dict[str, list[str]]:
@@ -42,16 +52,34 @@ def enum_members() -> dict[str, list[str]]:
     return out
 
 
+# The tree every mutant is copied from: impl/, model/ and proofs/ as they were when the run started
+# (others may edit the working tree during a long run; a mutant must differ from its baseline only
+# by its one change).
+SNAPSHOT: list[Path] = []
+
+
+def snapshot() -> Path:
+    if not SNAPSHOT:
+        snap = Path(tempfile.mkdtemp(prefix="vwasm-mutate-snapshot-"))
+        atexit.register(shutil.rmtree, snap, True)
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        for d in ("impl", "model", "proofs"):
+            shutil.copytree(REPO / d, snap / d, ignore=ignore)
+        SNAPSHOT.append(snap)
+    return SNAPSHOT[0]
+
+
 def generate() -> tuple[list[Mutant], dict[str, str]]:
     """Every mutant of every target file, in a fixed order; and the files' texts."""
     members = enum_members()
     mutants, texts = [], {}
+    snap = snapshot()
     for t in TARGETS:
-        files = sorted(glob.glob(t.pattern, root_dir=REPO))
+        files = sorted(glob.glob(t.pattern, root_dir=snap))
         if not files:
             raise SystemExit(f"proofs/mutate/targets.py: {t.pattern} matches no file")
         for f in files:
-            texts[f] = (REPO / f).read_text()
+            texts[f] = (snap / f).read_text()
             mutants += find_mutants(texts[f], f, members, t.region)
     return mutants, texts
 
@@ -89,10 +117,12 @@ def load_equivalents() -> dict[str, str]:
 
 
 def make_copy(tmp: Path, file: str | None = None, text: str | None = None) -> None:
-    """impl/ -> tmp/vwasm, model/ -> tmp/vwasm/model (the wheel's layout), then the mutated file."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(REPO / "impl", tmp / "vwasm", ignore=ignore)
-    shutil.copytree(REPO / "model", tmp / "vwasm" / "model", ignore=ignore)
+    """From the snapshot: impl/ -> tmp/vwasm, model/ -> tmp/vwasm/model (the wheel's layout),
+    proofs/ -> tmp/proofs; then the mutated file."""
+    snap = snapshot()
+    shutil.copytree(snap / "impl", tmp / "vwasm")
+    shutil.copytree(snap / "model", tmp / "vwasm" / "model")
+    shutil.copytree(snap / "proofs", tmp / "proofs")
     if file is not None:
         top, rest = file.split("/", 1)
         dest = tmp / "vwasm" / rest if top == "impl" else tmp / "vwasm" / "model" / rest
@@ -105,12 +135,12 @@ def run_child(obligations: list[tuple[str, float]], file=None, text=None, *, bas
         make_copy(Path(tmp), file, text)
         spec = {"root": tmp, "obligations": obligations, "baseline": baseline, "stop_at_kill": not baseline,
                 "known_import_errors": list(known_import_errors)}
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([tmp, str(REPO), os.environ.get("PYTHONPATH", "")]),
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([tmp, os.environ.get("PYTHONPATH", "")]),
                    PYTHONDONTWRITEBYTECODE="1")
         env.pop("VWASM_PROOFS_MUTANT", None)
         limit = sum(d for _, d in obligations) + 120
         try:
-            p = subprocess.run([sys.executable, "-m", "proofs.mutate.child", json.dumps(spec)], cwd=REPO, env=env,
+            p = subprocess.run([sys.executable, "-m", "proofs.mutate.child", json.dumps(spec)], cwd=tmp, env=env,
                                capture_output=True, text=True, timeout=limit)
         except subprocess.TimeoutExpired:
             return {"results": [{"obligation": "(child)", "status": "timeout", "seconds": limit, "evidence": ""}]}
@@ -123,7 +153,7 @@ def run_child(obligations: list[tuple[str, float]], file=None, text=None, *, bas
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m proofs.mutate", description=__doc__.splitlines()[0])
     ap.add_argument("--sample", type=int, help="run a fixed sample of this many (fails on any survivor)")
-    ap.add_argument("--max", type=int, default=400, help="at most this many mutants (seeded pick); 0 = all")
+    ap.add_argument("--max", type=int, default=300, help="at most this many mutants (seeded pick); 0 = all")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-j", "--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--min-score", type=float, default=95.0, help="percent; fail below it")
@@ -133,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=None,
                     help="first run every obligation on an unmutated copy (default: on unless --sample)")
     ap.add_argument("--list", action="store_true", help="list the chosen mutants, run nothing")
+    ap.add_argument("--selftest", action="store_true", help="check the machinery on mutants that must die")
+    ap.add_argument("--resume", action="store_true", help="keep the verdicts already in the results file")
     ap.add_argument("--out", help="JSON results file (default build/mutate.json, build/mutate_sample.json)")
     args = ap.parse_args(argv)
 
@@ -148,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
 
     everything, texts = generate()
+    if args.selftest:
+        return selftest(everything, texts, import_errors)
     pool = [m for m in everything if (not args.file or any(fnmatch(m.file, g) for g in args.file))
             and (not args.match or args.match in m.id or args.match in m.key)]
     want = args.sample if args.sample else (args.max or None)
@@ -195,14 +229,27 @@ def main(argv: list[str] | None = None) -> int:
         BASELINE.parent.mkdir(exist_ok=True)
         BASELINE.write_text(json.dumps(base_times, indent=1, sort_keys=True))
 
+    killers: dict[str, str] = json.loads(KILLERS.read_text()) if KILLERS.exists() else {}
+
     def plan(m: Mutant) -> list[tuple[str, float]]:
         obls = [o for o in obligations_for(m.file, OBLIGATIONS) if o not in bad_baseline]
-        obls.sort(key=lambda o: (base_times.get(o, OBLIGATIONS[o].budget / 4), o))  # fastest first
-        return [(o, OBLIGATIONS[o].budget / 2) for o in obls]  # as for hand-written mutants: half the budget
+        # The last known killer first, then the fastest first.
+        obls.sort(key=lambda o: (o != killers.get(m.key), base_times.get(o, OBLIGATIONS[o].budget / 4), o))
+        return [(o, deadline(o)) for o in obls]
+
+    def deadline(o: str) -> float:
+        # As for hand-written mutants, half the budget; and since the evidence is a count, a run that
+        # has not found a counterexample in 3x its unmutated time (+10 s) is not going to.
+        half = OBLIGATIONS[o].budget / 2
+        return min(half, 3 * base_times[o] + 10) if o in base_times and baseline_on else half
 
     kill_statuses = ("counterexample",) if args.strict else KILLS
-    records = []
-    to_run = [(m, text) for m, text in chosen if m.key not in equivalents]
+    out = Path(args.out) if args.out else REPO / "build" / ("mutate_sample.json" if args.sample else "mutate.json")
+    previous = {}
+    if args.resume and out.exists():
+        previous = {r["key"]: r for r in json.loads(out.read_text())["mutants"] if r["verdict"] in ("killed", "survived")}
+    records = [previous[m.key] for m, _ in chosen if m.key in previous and m.key not in equivalents]
+    to_run = [(m, text) for m, text in chosen if m.key not in equivalents and m.key not in previous]
     done = [0]
 
     def one(item):
@@ -223,26 +270,55 @@ def main(argv: list[str] | None = None) -> int:
             ", ".join(f"{r['obligation']}: {r['status']}" for r in results)
         print(f"  [{done[0]:3}/{len(to_run)}] {rec['verdict'].upper():8} {m.id}  {tail} ({rec['seconds']} s)",
               file=sys.stderr, flush=True)
+        records.append(rec)
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps({"summary": {"partial": True}, "mutants": records}, indent=1))  # so far
         return rec
 
     print(f"{len(everything)} mutants generated over {len(texts)} files; running {len(to_run)} "
           f"({len(chosen) - len(to_run)} listed equivalent), {args.jobs} at a time", file=sys.stderr, flush=True)
     with ThreadPoolExecutor(args.jobs) as ex:
-        records = list(ex.map(one, to_run))
+        list(ex.map(one, to_run))
+    if not args.sample and not args.file and not args.match:
+        # Remember each kill's first killer for the next runs (the CI sample tries it first).
+        killers.update({r["key"]: r["killer"] for r in records if r["verdict"] == "killed"})
+        KILLERS.write_text(json.dumps(dict(sorted(killers.items())), indent=0) + "\n")
     for m, text in chosen:
         if m.key in equivalents:
             old, new = diff_lines(texts[m.file], text)
             records.append({"id": m.id, "key": m.key, "file": m.file, "line": m.line, "op": m.op, "desc": m.desc,
                             "old": old, "new": new, "verdict": "equivalent", "reason": equivalents[m.key]})
     wall = time.perf_counter() - t0
-    return report(args, records, len(everything), wall, bad_baseline)
+    return report(args, out, records, len(everything), wall, bad_baseline)
+
+
+def selftest(everything: list[Mutant], texts: dict[str, str], import_errors) -> int:
+    """Each SELFTEST mutant is killed by its obligation, which passes without it."""
+    by_key = {m.key: m for m in everything}
+    ok = True
+    for key, obl in SELFTEST:
+        m = by_key.get(key)
+        if m is None:
+            print(f"selftest: no generated mutant {key} (update SELFTEST)")
+            ok = False
+            continue
+        from proofs.core import OBLIGATIONS
+        budget = OBLIGATIONS[obl].budget
+        base = run_child([(obl, budget)], baseline=True, known_import_errors=import_errors)
+        mut = run_child([(obl, budget / 2)], m.file, apply(texts[m.file], m), known_import_errors=import_errors)
+        b = base.get("results", [{}])[-1].get("status", base.get("fatal"))
+        r = mut.get("results", [{}])[-1].get("status", mut.get("fatal"))
+        good = b in ("proved", "checked") and r == "counterexample"
+        ok &= good
+        print(f"selftest: {obl} on an unmutated copy: {b}; with {m.id}: {r} -> {'OK' if good else 'FAILED'}")
+    return 0 if ok else 1
 
 
 def _pct(k: int, n: int) -> str:
     return f"{100 * k / n:.1f}%" if n else "-"
 
 
-def report(args, records: list[dict], generated: int, wall: float, bad_baseline: dict) -> int:
+def report(args, out: Path, records: list[dict], generated: int, wall: float, bad_baseline: dict) -> int:
     from proofs.runner import table
     killed = [r for r in records if r["verdict"] == "killed"]
     survived = [r for r in records if r["verdict"] in ("survived", "broken")]
@@ -276,7 +352,6 @@ def report(args, records: list[dict], generated: int, wall: float, bad_baseline:
     summary = {"generated": generated, "run": len(records), "killed": len(killed), "survived": len(survived),
                "equivalent": len(equivalent), "score": round(score, 2), "strict": args.strict, "seed": args.seed,
                "sample": args.sample, "wall_seconds": round(wall, 1), "baseline_failures": bad_baseline}
-    out = Path(args.out) if args.out else REPO / "build" / ("mutate_sample.json" if args.sample else "mutate.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"summary": summary, "mutants": records}, indent=1))
     print(f"\n{generated} mutants generated, {len(records)} chosen: {len(killed)} killed, {len(survived)} survived, "

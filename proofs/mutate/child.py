@@ -1,11 +1,11 @@
 """`python -m proofs.mutate.child SPEC`: run one mutant's obligations, in a process whose `vwasm` is
 the mutated copy.
 
-The parent copies impl/ to ROOT/vwasm and model/ to ROOT/vwasm/model (the wheel's layout), writes
-the mutated file there, and puts ROOT first on PYTHONPATH: the editable install's finder comes
-after the path finder, so `import vwasm` here -- and in every subprocess an obligation starts, since
-they inherit the environment -- loads the copy. This process checks that it did before it runs
-anything. Each obligation then runs as the runner runs it (a forked child, a deadline); the first
+The parent copies, from a snapshot taken when the run started, impl/ to ROOT/vwasm, model/ to
+ROOT/vwasm/model (the wheel's layout) and proofs/ to ROOT/proofs, writes the mutated file there, and
+starts this process in ROOT with ROOT first on PYTHONPATH: the editable install's finder comes after
+the path finder, so `import vwasm` here -- and in every subprocess an obligation starts, since they
+inherit the environment -- loads the copy. This process checks that it did before it runs anything. Each obligation then runs as the runner runs it (a forked child, a deadline); the first
 counterexample stops the list. One JSON line on stdout is the answer.
 """
 from __future__ import annotations
@@ -30,7 +30,8 @@ def main() -> None:
         print(json.dumps({"results": [{"obligation": "(import)", "status": "import error", "seconds": 0.0,
                                        "evidence": f"{type(e).__name__}: {e}"[:300]}], "import_errors": []}))
         return
-    for mod in (vwasm, vwasm.model):
+    import proofs
+    for mod in (vwasm, vwasm.model, proofs):
         if not Path(mod.__file__).resolve().is_relative_to(root):
             print(json.dumps({"fatal": f"{mod.__name__} was imported from {mod.__file__}, not from {root}"}))
             return
