@@ -148,3 +148,21 @@ def impl_readonly_files_writable():
     from vwasm import sandbox
     from vwasm.model.wasi import Rights
     patch(sandbox, "FILE_RIGHTS_READONLY", sandbox.FILE_RIGHTS_READONLY | Rights.FD_WRITE)
+
+
+@mutant("impl_open_sync_unchecked", breaks="3 rights: path_open with DSYNC/RSYNC/SYNC does not need the sync "
+        "rights among the directory's inheriting rights", killers=KILLERS)
+def impl_open_sync_unchecked():
+    """Bug in the runtime's path_open: the conditions forget the sync fdflags."""
+    from vwasm.syscalls import path
+    real = path.open_conditions
+    patch(path, "open_conditions",
+          lambda oflags, fdflags: tuple(c for c in real(oflags, fdflags) if c not in ("dsync", "sync")))
+
+
+@mutant("model_poll_ignores_direction", breaks="3 rights: the model's poll_oneoff waits on a descriptor without "
+        "the right to read or write it (POLL_FD_READWRITE alone)", killers=KILLERS)
+def model_poll_ignores_direction():
+    """Bug in the model's poll_oneoff: a subscription's direction is not looked at."""
+    from vwasm.model import sandbox
+    patch(sandbox, "subscription_condition", lambda tag: "neither")
