@@ -66,7 +66,7 @@ def _endpoint(cx, addr_ptr: int, addr_len: int) -> tuple[int, bytes, int]:
     # Too short to hold even a family.
     if addr_len < U16.size:
         raise WasiError(Errno.INVAL)
-    family = int.from_bytes(raw[:2], "little")
+    (family,) = U16.codec.unpack_from(raw)
     layout = _SOCKADDR.get(family)
     # An address of a family we do not speak.
     if layout is None:
