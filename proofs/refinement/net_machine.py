@@ -631,6 +631,11 @@ STEPS = 25
             bound=f"{N_EXAMPLES} derandomised sequences of ≤ {STEPS} socket calls, 3 netlist shapes, real loopback",
             budget=120)
 def sockets() -> object:
+    """The runtime's socket handlers refine the model's socket transitions: over ModelHost's
+    abstract loopback network and over PosixHost on the real loopback, every socket, connect,
+    accept, send/recv (and fd_read/fd_write on sockets), shutdown, close, rights change and
+    poll_oneoff on sockets answers as the model does, the descriptor tables and each descriptor's
+    abstract socket are equal, and every socket's poll readiness is the kernel's."""
     class Refinement(NetMachine):
         COUNT = {"steps": 0}
     return run_machine(Refinement, N_EXAMPLES, STEPS, min_kinds=45, budget_s=120)
@@ -639,6 +644,9 @@ def sockets() -> object:
 @obligation("host.sockets", family=HOST, tool="hypothesis", guarantee="4, 5 (PosixHost = ModelHost: sockets)",
             bound=f"{N_EXAMPLES} derandomised sequences of ≤ {STEPS} socket calls on the real loopback", budget=120)
 def host_sockets() -> object:
+    """PosixHost's sockets behave as ModelHost's abstract loopback network: the same socket call
+    sequences through the runtime answer alike over both (errnos, bytes, truncation, new
+    descriptors, poll events) and every socket is equally ready for reading and writing."""
     class HostCheck(NetMachine):
         CHECK_MODEL = False
         COUNT = {"steps": 0}
