@@ -8,11 +8,22 @@ those into a success.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 # Families, for the rule "every family has mutants".
 Z3, CROSSHAIR, STATEFUL, HOST = "z3 lemma", "crosshair", "stateful", "host"
+
+
+# When the runner will kill the check running in this process (time.monotonic(); set by the runner in
+# each child). A subprocess an obligation starts must end before then, or it would outlive the kill.
+_DEADLINE = [float("inf")]
+
+
+def time_left() -> float:
+    """Seconds until the runner kills this check (infinite outside the runner)."""
+    return _DEADLINE[0] - time.monotonic()
 
 
 class Counterexample(Exception):
@@ -39,7 +50,7 @@ class Obligation:
     family: str  # Z3 | CROSSHAIR | STATEFUL | HOST
     tool: str  # what the table shows in its tool column
     bound: str  # the bound or search budget, in words
-    budget: float  # seconds; running longer is a timeout
+    budget: float  # seconds; running longer is a timeout (a cap only: the evidence is a count)
     check: Callable[[], Outcome]
     guarantee: str = ""  # which DESIGN §1 guarantee it supports
 

@@ -4,6 +4,8 @@ Each obligation runs in its own forked process with a hard deadline (its budget)
 applied in a fresh child and every obligation named as its killer is re-run there, with half that
 obligation's budget as the deadline: a mutant counts as killed only if each killer reports a
 counterexample in time (an error or a timeout is not a kill).
+Budgets only cap: evidence is a count, the same on any machine. `--slow F` (or VWASM_PROOFS_SLOW=F)
+divides every budget, and so every mutant deadline, by F, to show that they hold with that margin.
 The exit status is non-zero on any failed obligation, surviving mutant, family without mutants, or
 obligation that did not run.
 """
@@ -59,8 +61,9 @@ class Result:
         return self.status in ("proved", "checked")
 
 
-def _child(conn, obligation: str, mutant: str | None) -> None:
+def _child(conn, obligation: str, mutant: str | None, deadline: float) -> None:
     t0 = time.perf_counter()
+    core._DEADLINE[0] = time.monotonic() + deadline
     try:
         if mutant is not None:
             os.environ["VWASM_PROOFS_MUTANT"] = mutant  # for obligations that run a subprocess
@@ -91,7 +94,7 @@ def run_tasks(tasks: list[tuple[str, str | None, float]], jobs: int, on_done=Non
         while pending and len(running) < jobs:
             obl, mut, deadline = pending.pop(0)
             rd, wr = ctx.Pipe(duplex=False)
-            p = ctx.Process(target=_child, args=(wr, obl, mut), daemon=True)
+            p = ctx.Process(target=_child, args=(wr, obl, mut, deadline), daemon=True)
             p.start()
             wr.close()
             running[(obl, mut)] = (p, rd, time.perf_counter(), deadline)
@@ -142,7 +145,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="list obligations and mutants, run nothing")
     ap.add_argument("-j", "--jobs", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--no-mutants", action="store_true", help="skip the mutant runs")
+    ap.add_argument("--slow", type=float, default=float(os.environ.get("VWASM_PROOFS_SLOW") or 1),
+                    metavar="F", help="divide every budget (and mutant deadline) by F, to show the margin "
+                    "(default: $VWASM_PROOFS_SLOW or 1)")
     args = ap.parse_args(argv)
+    if args.slow < 1:
+        ap.error("--slow must be at least 1")
+    slow = args.slow
+
+    def budget(o) -> float:
+        return o.budget / slow
+
+    def budget_text(o) -> str:
+        return f"budget {o.budget:.0f} s" + (f" / {slow:g} = {budget(o):.0f} s" if slow != 1 else "")
 
     import_errors = discover()
     if args.list:
@@ -176,14 +191,14 @@ def main(argv: list[str] | None = None) -> int:
             pass
 
     t_start = time.perf_counter()
-    tasks = [(n, None, OBLIGATIONS[n].budget) for n in obls]
+    tasks = [(n, None, budget(OBLIGATIONS[n])) for n in obls]
     bad_mutants = []
     for m in muts:
         for k in MUTANTS[m].killers:
             if k not in OBLIGATIONS:
                 bad_mutants.append(f"mutant {m}: killer {k} is not an obligation")
             else:
-                tasks.append((k, m, OBLIGATIONS[k].budget / 2))
+                tasks.append((k, m, budget(OBLIGATIONS[k]) / 2))
     # Longest first keeps both cores busy to the end.
     tasks.sort(key=lambda t: -t[2])
     total = len(tasks)
@@ -195,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  [{done[0]:3}/{total}] {label}: {res.status} ({_fmt_time(res.seconds)})", file=sys.stderr, flush=True)
 
     print(f"running {len(obls)} of {len(OBLIGATIONS)} obligations and {len(muts)} of {len(MUTANTS)} mutants "
-          f"({total} runs, {args.jobs} at a time)", file=sys.stderr, flush=True)
+          f"({total} runs, {args.jobs} at a time; slowdown factor {slow:g})", file=sys.stderr, flush=True)
     results = run_tasks(tasks, args.jobs, progress)
     wall = time.perf_counter() - t_start
 
@@ -206,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         o, r = OBLIGATIONS[n], results[(n, None)]
         failed += not r.ok
         result = "PROVED" if r.status == "proved" else "CHECKED" if r.status == "checked" else f"FAIL: {r.status}"
-        rows.append([n, o.tool, f"{o.bound}; budget {o.budget:.0f} s", r.evidence, result, _fmt_time(r.seconds)])
+        rows.append([n, o.tool, f"{o.bound}; {budget_text(o)}", r.evidence, result, _fmt_time(r.seconds)])
     print()
     print(table(rows, ["obligation", "tool", "bound / budget", "evidence", "result", "time"]))
 
@@ -232,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 killed &= ok
                 verdicts.append(f"{k}: {'killed' if ok else r.status} in {_fmt_time(r.seconds)}"
-                                f" (limit {_fmt_time(OBLIGATIONS[k].budget / 2)})"
+                                f" (limit {_fmt_time(budget(OBLIGATIONS[k]) / 2)})"
                                 + ("" if ok else f" [{r.evidence[:160]}]"))
             survived += not killed
             mrows.append([m, mu.breaks, "; ".join(verdicts), "KILLED" if killed else "SURVIVED"])
@@ -255,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     n_ok = len(obls) - failed
     print(f"{len(OBLIGATIONS)} obligations registered, {len(obls)} ran: {n_ok} passed, {failed} failed; "
           f"{len(MUTANTS)} mutants registered, {len(muts)} ran: {len(muts) - survived} killed, {survived} survived; "
-          f"wall time {wall:.1f} s on {args.jobs} worker(s)")
+          f"wall time {wall:.1f} s on {args.jobs} worker(s); slowdown factor {slow:g} (every budget divided by it)")
     ok = failed == 0 and survived == 0 and not problems
     print("verify: OK" if ok else "verify: FAILED")
     return 0 if ok else 1

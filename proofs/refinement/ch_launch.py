@@ -32,8 +32,14 @@ def main() -> None:
         pass
     else:
         sys.exit("ch_launch: icontract checks are not live under crosshair")
+    # crosshair 0.0.113 has an iteration cap (`max_iterations`) but no flag for it: set its default.
+    from crosshair.options import DEFAULT_OPTIONS
+    args = [a for a in sys.argv[1:] if not a.startswith("--max_iterations=")]
+    for a in sys.argv[1:]:
+        if a.startswith("--max_iterations="):
+            DEFAULT_OPTIONS.max_iterations = int(a.split("=", 1)[1])
     from crosshair.main import main as crosshair_main
-    sys.argv = ["crosshair"] + sys.argv[1:]
+    sys.argv = ["crosshair"] + args
     crosshair_main()
 
 
