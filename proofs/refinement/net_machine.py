@@ -23,6 +23,7 @@ blocks shows as a disagreement (or an error), not a hang.
 """
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import select
 import socket as _s
@@ -58,6 +59,14 @@ ENDPOINTS = (
 )
 FD_INDEX = st.integers(0, 12)
 SOCK_RIGHTS_CHOICES = st.sampled_from([(1 << 30) - 1, 0x0800_0000 | 0x2 | 0x40 | 0x8000000, 0x2 | 0x40, 0x40, 0x2, 0])
+
+
+def _event(value: str) -> None:
+    """Record a coverage event where `run_machine` counts them (this module's `event`, or the
+    machine module's in older versions of it)."""
+    event(value)
+    if getattr(mm, "event", event) is not event:
+        mm.event(value)
 
 
 def _free_port(family, kind) -> int:
@@ -205,11 +214,12 @@ class NetMachine(RuleBasedStateMachine):
         err = res = None
         if self.CHECK_MODEL:
             self.s, err, res = model_call()
-        outs = [w.call(name, *args, outs=outs) for w in (self.mod, self.posix)]
+        kw = {"outs": outs} if "outs" in inspect.signature(World.call).parameters else {}
+        outs = [w.call(name, *args, **kw) for w in (self.mod, self.posix)]
         self.COUNT["steps"] += 1
         e_m, e_p = outs
         label = self._ename(err if self.CHECK_MODEL else e_m)
-        event(f"{name} -> {label}")
+        _event(f"{name} -> {label}")
         if self.CHECK_MODEL and int(err) != e_m or e_m != e_p:
             raise Counterexample(f"{name}{detail}: model {self._ename(err)}, runtime over ModelHost "
                                  f"{self._ename(e_m)}, over PosixHost {self._ename(e_p)}")
@@ -386,7 +396,7 @@ class NetMachine(RuleBasedStateMachine):
         # says EAGAIN, as for wasmtime's non-blocking listeners), so the call is made only when it
         # fails before the network or a connection is pending.
         if peer is None and h is not None and self.accept_waits(fd, flags):
-            event("sock_accept: would block (not made)")
+            _event("sock_accept: would block (not made)")
             return
         _, _, new = self.step("sock_accept", lambda: self.sb.sock_accept(self.s, fd, flags, peer), (fd, flags, OUT),
                               f"({fd}, {flags})", result=lambda w: w.u32(OUT), model_result=lambda r: r[0],
@@ -410,7 +420,7 @@ class NetMachine(RuleBasedStateMachine):
                 ans = self.mhost.recv_answer(h, sum(lens), bool(flags & 1), bool(flags & 2))
             except WouldBlock:
                 if self.reaches_network(fd, lambda: self.sb.sock_recv(self.s, fd, lens, flags, b"")):
-                    event("sock_recv: would block (not made)")
+                    _event("sock_recv: would block (not made)")
                     return
                 ans = (b"", False)
             if isinstance(ans, tuple):
@@ -439,7 +449,7 @@ class NetMachine(RuleBasedStateMachine):
                 ans = self.mhost.recv_answer(h, sum(lens), readv=True)
             except WouldBlock:
                 if self.reaches_network(fd, lambda: self.sb.fd_read(self.s, fd, lens)):
-                    event("fd_read: would block (not made)")
+                    _event("fd_read: would block (not made)")
                     return
                 ans = (b"", False)
             if isinstance(ans, tuple):
@@ -584,7 +594,7 @@ class NetMachine(RuleBasedStateMachine):
             self.peer_real.settimeout(GUARD_S)
         if extra is not None:
             raise Counterexample(f"the datagram peer got more on the real loopback than ModelHost says: {extra}")
-        event(f"datagram peer echoes {min(n, 2)}{'+' if n > 2 else ''}")
+        _event(f"datagram peer echoes {min(n, 2)}{'+' if n > 2 else ''}")
 
     # --- the abstraction function ----------------------------------------------------------------
     @invariant()
