@@ -18,8 +18,8 @@ Read-only preopen (`Config.preopen_dir(..., read_only=True)`, the model's `Preop
 every call that can change the tree is tried on it directly, through a directory and a file opened
 beneath it (asking for every right), and, for renames and links, with a writable preopen on the
 other side in both directions; all three worlds must refuse with ENOTCAPABLE and leave the tree
-unchanged. Sockets: the runtime over PosixHost (real loopback) and the model only -- ModelHost has
-no network.
+unchanged. Sockets: a granted listener and a connection to it, on the real loopback (PosixHost) and
+ModelHost's abstract one.
 
 Every table row must be reached by at least one scenario (a new row without one fails the
 obligation); the table is also checked against the witx's naming of the rights ("the right to
@@ -83,15 +83,15 @@ def _real_tree(root: str) -> dict:
 class _World:
     """One runtime: handlers called directly over a host, with a plain buffer as guest memory."""
 
-    def __init__(self, host, root: str, listen: bool) -> None:
+    def __init__(self, host, root: str, listen: int | None) -> None:
         from vwasm.context import Context
         from vwasm.memory import GuestMemory
         from vwasm.sandbox import Config, descriptor_table
         cfg = Config()
         cfg.preopen_dir(os.path.join(root, "box"), "/box")
         cfg.preopen_dir(os.path.join(root, "ro"), "/ro", read_only=True)
-        if listen:
-            cfg.tcp_listen("127.0.0.1", 0)
+        if listen is not None:  # a granted listener on 127.0.0.1:listen (0: any free port)
+            cfg.tcp_listen("127.0.0.1", listen)
         self.out = {"stdout": [], "stderr": []}
         cfg.stdin_bytes(STDIN)
         cfg.stdout_custom(self.out["stdout"].append)
@@ -139,8 +139,8 @@ class _World:
 
 class Trio:
     """The model and the runtime over ModelHost and over PosixHost, on the same tree: preopens /box
-    (fd 3) and /ro (fd 4, read-only). With `net`: a granted loopback listener (fd 5), a netlist
-    allowing it, and no ModelHost (it has no network)."""
+    (fd 3) and /ro (fd 4, read-only). With `net`: a granted loopback listener (fd 5) on the same
+    port in both hosts (the real loopback, ModelHost's abstract one), and a netlist allowing it."""
 
     def __init__(self, net: bool = False) -> None:
         from vwasm.model import net as mnet
@@ -156,13 +156,12 @@ class Trio:
         fs = FileSystem.from_host(self.root)
         from vwasm.model.fs import ROOT
         box, ro = fs.lookup(ROOT, "box"), fs.lookup(ROOT, "ro")
-        self.worlds = [_World(PosixHost(), self.root, net)]
-        if not net:
-            self.mhost = ModelHost(fs, {os.path.join(self.root, "box"): box, os.path.join(self.root, "ro"): ro})
-            self.worlds.insert(0, _World(self.mhost, self.root, False))
+        self.worlds = [_World(PosixHost(), self.root, 0 if net else None)]
+        self.port = _port(self.worlds[0].cx.fds.get(LISTENER).handle) if net else None
+        self.mhost = ModelHost(fs, {os.path.join(self.root, "box"): box, os.path.join(self.root, "ro"): ro})
+        self.worlds.insert(0, _World(self.mhost, self.root, self.port))
         netlist, listeners = (), ()
         if net:
-            self.port = _port(self.worlds[-1].cx.fds.get(LISTENER).handle)
             rule = mnet.parse_rule(f"tcp:127.0.0.1:{self.port}")
             netlist, listeners = (rule,), ((AddressFamily.INET, SocketType.STREAM),)
             for w in self.worlds:
@@ -193,7 +192,7 @@ class Trio:
         self.s, err, _ = model(self.s)
         errs.insert(0, int(err))
         if len(set(errs)) != 1:
-            who = ["model"] + (["ModelHost"] if len(self.worlds) == 2 else []) + ["PosixHost"]
+            who = ["model", "ModelHost", "PosixHost"]
             raise Counterexample(f"{name}{args}: " + ", ".join(
                 f"{w} {Errno(e).name}" for w, e in zip(who, errs)))
         return errs[0]
@@ -262,14 +261,13 @@ class Trio:
     # --- observing --------------------------------------------------------------------------------
     def snapshot(self) -> tuple:
         """Everything a refused call must leave as it was, in every world."""
-        host_fs = (self.mhost.fs,) if len(self.worlds) == 2 else ()
-        return (_real_tree(self.root), host_fs, tuple(w.snapshot() for w in self.worlds),
+        return (_real_tree(self.root), self.mhost.fs, tuple(w.snapshot() for w in self.worlds),
                 self.s.fs, self.s.fds, self.s.sockets, self.s.stdout, self.s.stderr, self.s.stdin)
 
     def trees_agree(self, what: str) -> None:
         from vwasm.model.fs import ROOT, FileSystem
         real = FileSystem.from_host(self.root).snapshot()
-        host = self.mhost.fs.snapshot(ROOT) if len(self.worlds) == 2 else real
+        host = self.mhost.fs.snapshot(ROOT)
         if not (self.s.fs.snapshot(ROOT) == host == real):
             raise Counterexample(f"{what}: trees differ: model {self.s.fs.snapshot(ROOT)}, ModelHost {host}, "
                                  f"real {real}")
@@ -514,8 +512,7 @@ def _case(sc: Scenario, n, present: bool) -> None:
             if t.snapshot() != t.before:
                 raise Counterexample(f"{what} dropped: NOTCAPABLE, but something changed (tree, descriptors, "
                                      "guest memory or output)")
-        if not sc.net:
-            t.trees_agree(what)
+        t.trees_agree(what)
     finally:
         t.close()
 
@@ -677,6 +674,6 @@ def rights() -> Outcome:
     return Outcome(
         f"{len(triples)} (call, right, argument) table entries over {len(scenarios)} scenarios: {cases} cases, "
         f"each with the right missing (ENOTCAPABLE, nothing changed) and exactly the needed rights (SUCCESS) "
-        f"in the model and the runtime over ModelHost and PosixHost ({net_cases} socket cases: PosixHost and "
-        f"model); {len(ro)} read-only preopen cases refused, tree unchanged; {named} rights checked against "
+        f"in the model and the runtime over ModelHost and PosixHost ({net_cases} of them on sockets); "
+        f"{len(ro)} read-only preopen cases refused, tree unchanged; {named} rights checked against "
         f"the witx naming ({time.perf_counter() - t0:.1f} s)", status="checked")
