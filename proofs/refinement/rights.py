@@ -42,6 +42,7 @@ MEM = 1 << 15
 OUT, STAT, IOV, SUB, EVT, ADDR, PATH1, PATH2, BUF = 0, 256, 512, 1024, 2048, 3072, 4096, 6144, 8192
 STDIN = b"input on stdin"
 BOX, RO, LISTENER = 3, 4, 5  # descriptor numbers: the writable preopen, the read-only one, a listener
+ATIM, MTIM, FST = 4 * 10**9, 5 * 10**9, 1 | 4  # times to set, and fst_flags ATIM | MTIM
 TREE = {"f": b"hello world", "e": None, "l": "f"}  # file, empty directory, symlink; `d` holds the same
 
 
@@ -300,7 +301,7 @@ class Scenario:
 def _scenarios() -> list[Scenario]:
     from vwasm.model.rights import FD, NEW_FD, OLD_FD, SUBSCRIBED
     from vwasm.model.sandbox import Subscription
-    from vwasm.model.wasi import Eventtype, Fdflags, Fstflags, Oflags
+    from vwasm.model.wasi import Eventtype, Fdflags, Oflags
     out: list[Scenario] = []
 
     def add(call, kind, setup, run, conditions=(), net=False):
@@ -328,8 +329,8 @@ def _scenarios() -> list[Scenario]:
         add("fd_filestat_get", kind, setup, lambda t, f: t.step(
             "fd_filestat_get", lambda s: t.sb.fd_filestat_get(s, f[FD]), f[FD], STAT))
         add("fd_filestat_set_times", kind, setup, lambda t, f: t.step(
-            "fd_filestat_set_times", lambda s: t.sb.fd_filestat_set_times(s, f[FD], 4 * 10**9, 5 * 10**9, 5),
-            f[FD], 4 * 10**9, 5 * 10**9, Fstflags.ATIM | Fstflags.MTIM))
+            "fd_filestat_set_times", lambda s: t.sb.fd_filestat_set_times(s, f[FD], ATIM, MTIM, FST),
+            f[FD], ATIM, MTIM, FST))
     add("fd_filestat_set_size", "file", file, lambda t, f: t.step(
         "fd_filestat_set_size", lambda s: t.sb.fd_filestat_set_size(s, f[FD], 3), f[FD], 3))
 
@@ -370,8 +371,8 @@ def _scenarios() -> list[Scenario]:
         add("path_filestat_get", kind, setup, lambda t, f: t.step(
             "path_filestat_get", lambda s: t.sb.path_filestat_get(s, f[FD], 1, "l"), f[FD], 1, ("path", "l"), STAT))
         add("path_filestat_set_times", kind, setup, lambda t, f: t.step(
-            "path_filestat_set_times", lambda s: t.sb.path_filestat_set_times(s, f[FD], 0, "f", 4 * 10**9, 5 * 10**9, 5),
-            f[FD], 0, ("path", "f"), 4 * 10**9, 5 * 10**9, 5))
+            "path_filestat_set_times", lambda s: t.sb.path_filestat_set_times(s, f[FD], 0, "f", ATIM, MTIM, FST),
+            f[FD], 0, ("path", "f"), ATIM, MTIM, FST))
         add("path_readlink", kind, setup, lambda t, f: t.step(
             "path_readlink", lambda s: t.sb.path_readlink(s, f[FD], "l", 64), f[FD], ("path", "l"), BUF, 64, OUT))
         add("path_remove_directory", kind, setup, lambda t, f: t.step(
