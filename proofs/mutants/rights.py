@@ -166,3 +166,29 @@ def model_poll_ignores_direction():
     """Bug in the model's poll_oneoff: a subscription's direction is not looked at."""
     from vwasm.model import sandbox
     patch(sandbox, "subscription_condition", lambda tag: "neither")
+
+
+# --- the table itself: model and runtime agree on a wrong row; the witx facts catch it --------------
+def _rewrite_row(call: str, rewrite) -> None:
+    from vwasm.model import rights
+    rights.REQUIRES[call] = tuple(rewrite(n) for n in rights.REQUIRES[call] if rewrite(n) is not None)
+    rights.need.cache_clear()
+
+
+@mutant("table_creat_needs_nothing", breaks="3 rights: the table forgets that O_CREAT needs PATH_CREATE_FILE "
+        "(model and runtime alike)", killers=KILLERS)
+def table_creat_needs_nothing():
+    """Bug in the rights table: path_open's PATH_CREATE_FILE row is lost."""
+    from vwasm.model.wasi import Rights
+    _rewrite_row("path_open", lambda n: None if n.right == Rights.PATH_CREATE_FILE else n)
+
+
+@mutant("table_rename_target_on_source", breaks="3 rights: the table puts PATH_RENAME_TARGET on the source "
+        "directory (model and runtime alike)", killers=KILLERS)
+def table_rename_target_on_source():
+    """Bug in the rights table: path_rename's target right is asked of `fd`, not `new_fd`."""
+    import dataclasses
+
+    from vwasm.model.wasi import Rights
+    _rewrite_row("path_rename",
+                 lambda n: dataclasses.replace(n, arg="fd") if n.right == Rights.PATH_RENAME_TARGET else n)

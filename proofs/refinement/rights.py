@@ -639,6 +639,53 @@ def _witx_naming() -> int:
     return checked
 
 
+# The witx's other sentences about rights (typenames.witx, `rights`), written out a second time, apart
+# from the table: (right, call, descriptor argument, conditions under which the call needs it, which
+# set). Each must hold of the table, and must not hold without its condition.
+WITX_SENTENCES = (
+    # fd_read: "The right to invoke `fd_read` and `sock_recv`. If `rights::fd_seek` is set, includes the
+    # right to invoke `fd_pread`."
+    ("FD_READ", "sock_recv", "fd", (), "base"),
+    ("FD_READ", "fd_pread", "fd", (), "base"),
+    ("FD_SEEK", "fd_pread", "fd", (), "base"),
+    # fd_write: the same for `sock_send` and `fd_pwrite`.
+    ("FD_WRITE", "sock_send", "fd", (), "base"),
+    ("FD_WRITE", "fd_pwrite", "fd", (), "base"),
+    ("FD_SEEK", "fd_pwrite", "fd", (), "base"),
+    # fd_tell: "The right to invoke `fd_seek` in such a way that the file offset remains unaltered
+    # (i.e., `whence::cur` with offset zero), or to invoke `fd_tell`."
+    ("FD_TELL", "fd_seek", "fd", ("query",), "base"),
+    # path_create_file: "If `path_open` is set, the right to invoke `path_open` with `oflags::creat`."
+    ("PATH_CREATE_FILE", "path_open", "fd", ("creat",), "base"),
+    # path_filestat_set_size: "If `path_open` is set, includes the right to invoke `path_open` with
+    # `oflags::trunc`."
+    ("PATH_FILESTAT_SET_SIZE", "path_open", "fd", ("trunc",), "base"),
+    # fd_datasync / fd_sync: "If `path_open` is set, includes the right to invoke `path_open` with
+    # `fdflags::dsync`" / "with `fdflags::rsync` and `fdflags::dsync`" -- rights the new descriptor
+    # gets, hence the directory's inheriting rights (wasi-common: DSYNC -> FD_DATASYNC, RSYNC/SYNC -> FD_SYNC).
+    ("FD_DATASYNC", "path_open", "fd", ("dsync",), "inheriting"),
+    ("FD_SYNC", "path_open", "fd", ("sync",), "inheriting"),
+    # poll_fd_readwrite: "If `rights::fd_read` is set, includes the right to invoke `poll_oneoff` to
+    # subscribe to `eventtype::fd_read`" (and fd_write likewise).
+    ("POLL_FD_READWRITE", "poll_oneoff", "subscription.fd", (), "base"),
+    ("FD_READ", "poll_oneoff", "subscription.fd", ("read",), "base"),
+    ("FD_WRITE", "poll_oneoff", "subscription.fd", ("write",), "base"),
+)
+
+
+def _witx_sentences() -> int:
+    from vwasm.model.rights import need
+    from vwasm.model.wasi import Rights
+    for name, call, arg, conditions, which in WITX_SENTENCES:
+        right = getattr(Rights, name)
+        if not need(call, arg, *conditions, rights=which) & right:
+            raise Counterexample(f"the table does not make {call} need {name} ({which}) on {arg} "
+                                 f"when {'+'.join(conditions) or 'always'}")
+        if conditions and need(call, arg, rights=which) & right:
+            raise Counterexample(f"the table makes {call} need {name} on {arg} even without {'+'.join(conditions)}")
+    return len(WITX_SENTENCES)
+
+
 N_MIN_CASES = 85  # (scenario, right, argument) pairs, each tried with the right missing and present
 N_MIN_READONLY = 40
 
@@ -649,7 +696,7 @@ N_MIN_READONLY = 40
 def rights() -> Outcome:
     from vwasm.model.rights import REQUIRES
     t0 = time.perf_counter()
-    named = _witx_naming()
+    named = _witx_naming() + _witx_sentences()
     scenarios = _scenarios()
     covered, cases, net_cases, triples = set(), 0, 0, set()
     for sc in scenarios:
@@ -676,5 +723,5 @@ def rights() -> Outcome:
         f"{len(triples)} (call, right, argument) table entries over {len(scenarios)} scenarios: {cases} cases, "
         f"each with the right missing (ENOTCAPABLE, nothing changed) and exactly the needed rights (SUCCESS) "
         f"in the model and the runtime over ModelHost and PosixHost ({net_cases} of them on sockets); "
-        f"{len(ro)} read-only preopen cases refused, tree unchanged; {named} rights checked against "
-        f"the witx naming ({time.perf_counter() - t0:.1f} s)", status="checked")
+        f"{len(ro)} read-only preopen cases refused, tree unchanged; {named} witx facts about rights "
+        f"(names and sentences) hold of the table ({time.perf_counter() - t0:.1f} s)", status="checked")
