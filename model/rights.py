@@ -6,7 +6,9 @@ comments say which call each right lets a descriptor make ("The right to invoke 
 Where the witx leaves room we follow wasi-common, wasmtime's rights-checking implementation of
 preview1 (today's wasmtime no longer checks rights; DESIGN §5: we do, answering ENOTCAPABLE):
 
-- `fd_seek(fd, 0, CUR)` only asks where the offset is: FD_TELL, not FD_SEEK;
+- `fd_seek(fd, 0, CUR)` only asks where the offset is: FD_TELL, not FD_SEEK; and FD_SEEK alone
+  does not let a descriptor ask (the witx says FD_SEEK "implies" FD_TELL; wasi-common checks each
+  right on its own, and so do we: a guest that may seek is granted FD_TELL with it);
 - `fd_pread`/`fd_pwrite` need FD_SEEK as well as FD_READ/FD_WRITE;
 - `path_open` needs PATH_CREATE_FILE for O_CREAT and PATH_FILESTAT_SET_SIZE for O_TRUNC on the
   directory; opening with DSYNC needs FD_DATASYNC, with RSYNC or SYNC FD_SYNC, among the rights the
