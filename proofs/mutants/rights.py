@@ -192,3 +192,39 @@ def table_rename_target_on_source():
     from vwasm.model.wasi import Rights
     _rewrite_row("path_rename",
                  lambda n: dataclasses.replace(n, arg="fd") if n.right == Rights.PATH_RENAME_TARGET else n)
+
+
+# --- checked too late: the effect happens, then ENOTCAPABLE ----------------------------------------
+def _check_after_effect(call: str) -> None:
+    """The runtime's handler for `call` does its work with the rights it lacks, then refuses."""
+    from vwasm import syscalls
+    from vwasm.model.rights import need
+    from vwasm.model.wasi import Errno, WasiError
+    real = syscalls.HANDLERS[call]
+
+    def handler(cx, fd, *args):
+        d = cx.fds.get(fd)
+        saved, lacking = d.rights_base, need(call) & ~d.rights_base
+        d.rights_base |= need(call)
+        try:
+            real(cx, fd, *args)
+        finally:
+            d.rights_base = saved
+        if lacking:
+            raise WasiError(Errno.NOTCAPABLE)
+        return Errno.SUCCESS
+    syscalls.HANDLERS[call] = handler
+
+
+@mutant("impl_unlink_checks_after_effect", breaks="3 rights: path_unlink_file removes the entry, then answers "
+        "ENOTCAPABLE", killers=KILLERS)
+def impl_unlink_checks_after_effect():
+    """Bug in the runtime's path_unlink_file: the right is checked after the unlink."""
+    _check_after_effect("path_unlink_file")
+
+
+@mutant("impl_send_checks_after_effect", breaks="3 rights: sock_send sends, then answers ENOTCAPABLE",
+        killers=KILLERS)
+def impl_send_checks_after_effect():
+    """Bug in the runtime's sock_send: the right is checked after the bytes went out."""
+    _check_after_effect("sock_send")

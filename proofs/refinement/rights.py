@@ -28,6 +28,7 @@ invoke `fd_advise`" is FD_ADVISE, `path_rename`'s source/target rights on its ol
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import socket as pysocket
 import struct
@@ -126,9 +127,34 @@ class _World:
             out[fd] = (d.kind, int(d.rights_base), int(d.rights_inheriting), int(d.fdflags), offset)
         return out
 
+    def sockets(self) -> dict:
+        """fd -> what the network holds for each socket: ModelHost's state of the socket and its
+        peer; on the real loopback, the bytes waiting (peeked) and whether a connection is pending."""
+        from vwasm.fdtable import SOCKET
+        out = {}
+        for fd, d in self.cx.fds.items():
+            if d.kind != SOCKET:
+                continue
+            h = d.handle
+            if hasattr(h, "rx"):  # ModelHost's _Sock
+                peer = h.peer
+                out[fd] = (h.state, h.shut_rd, h.shut_wr, h.fin, h.reset, repr(h.rx), len(h.pending),
+                           None if peer is None else (repr(peer.rx), peer.fin, peer.shut_wr, peer.reset))
+            else:
+                s = pysocket.socket(fileno=h)
+                try:
+                    try:
+                        waiting = s.recv(4096, pysocket.MSG_PEEK | pysocket.MSG_DONTWAIT)
+                    except OSError as e:
+                        waiting = e.errno
+                    out[fd] = (waiting, bool(select.select([s], [], [], 0)[0]))
+                finally:
+                    s.detach()
+        return out
+
     def snapshot(self) -> tuple:
         written = (b"".join(self.out["stdout"]), b"".join(self.out["stderr"]))
-        return self.table(), bytes(self.cx.mem.view), written
+        return self.table(), bytes(self.cx.mem.view), written, self.sockets()
 
     def close(self) -> None:
         for _fd, d in self.cx.fds.items():
@@ -260,10 +286,15 @@ class Trio:
         return self.new_fd()
 
     # --- observing --------------------------------------------------------------------------------
-    def snapshot(self) -> tuple:
+    def snapshot(self) -> dict:
         """Everything a refused call must leave as it was, in every world."""
-        return (_real_tree(self.root), self.mhost.fs, tuple(w.snapshot() for w in self.worlds),
-                self.s.fs, self.s.fds, self.s.sockets, self.s.stdout, self.s.stderr, self.s.stdin)
+        out = {"the real tree": _real_tree(self.root), "ModelHost's tree": self.mhost.fs,
+               "the model's state": (self.s.fs, self.s.fds, self.s.sockets, self.s.stdout, self.s.stderr,
+                                     self.s.stdin)}
+        for host, w in zip(("ModelHost", "PosixHost"), self.worlds):
+            for part, value in zip(("descriptor table", "guest memory", "output", "network"), w.snapshot()):
+                out[f"the runtime's {part} over {host}"] = value
+        return out
 
     def trees_agree(self, what: str) -> None:
         from vwasm.model.fs import ROOT, FileSystem
@@ -510,9 +541,10 @@ def _case(sc: Scenario, n, present: bool) -> None:
             err = sc.run(t, fds)
             if err != Errno.NOTCAPABLE:
                 raise Counterexample(f"{what} dropped: {Errno(err).name} everywhere, not NOTCAPABLE")
-            if t.snapshot() != t.before:
-                raise Counterexample(f"{what} dropped: NOTCAPABLE, but something changed (tree, descriptors, "
-                                     "guest memory or output)")
+            after = t.snapshot()
+            changed = [k for k in after if after[k] != t.before[k]]
+            if changed:
+                raise Counterexample(f"{what} dropped: NOTCAPABLE, but {', '.join(changed)} changed")
         t.trees_agree(what)
     finally:
         t.close()
