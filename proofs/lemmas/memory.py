@@ -68,7 +68,7 @@ def check_lemma() -> Outcome:
         acc = z3.Or(*[p.condition() for p in paths if p.kind == "return"]) if any(
             p.kind == "return" for p in paths) else z3.BoolVal(False)
         accepts[align] = acc
-        r, model = prove(10_000, assume, acc == _spec(ptr.e, length.e, align, size.e))
+        r, model = prove(assume, acc == _spec(ptr.e, length.e, align, size.e))
         if r == "sat":
             p, n, s = (model.eval(v.e, model_completion=True).as_signed_long() for v in (ptr, length, size))
             got = "accepts" if z3.is_true(model.eval(acc, model_completion=True)) else "traps"
@@ -247,7 +247,7 @@ def accessors_lemma() -> Outcome:
                     goal = z3.And(lo_t >= 0, lo_t <= hi_t, hi_t <= size.e,
                                   z3.SRem(lo_t, align) == 0)
                     nobl += 1
-                    r, model = prove(10_000, assume + p.cond, goal)
+                    r, model = prove(assume + p.cond, goal)
                     if r == "sat":
                         vp, vl, vb, vs = (model.eval(v.e, model_completion=True).as_signed_long()
                                           for v in (P, L, B, size))

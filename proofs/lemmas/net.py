@@ -100,7 +100,7 @@ def netlist_lemma() -> Outcome:
                                     ("unknown family", allow_bad, 99)):
             acc = _accepts(paths_, f"Rule.allows ({label})")
             spec = _spec(fields, family, bits, proto.e, z3.BitVecVal(famv, W), addr.e, port.e)
-            r, m = prove(20_000, rng + env + [wf], acc == spec)
+            r, m = prove(rng + env + [wf], acc == spec)
             nlem += 1
             if r == "sat":
                 ev = lambda x: m.eval(x.e, model_completion=True)  # noqa: E731
@@ -126,12 +126,12 @@ def netlist_lemma() -> Outcome:
                 raise Unknown(f"cannot derive allowed()/connect_rule: {e}")
             npaths += len(lst) + len(con)
             spec = z3.Or(*[r.verdict for r in rules]) if rules else z3.BoolVal(False)
-            r, m = prove(20_000, [], _accepts(lst, f"allowed (n={n})") == spec)
+            r, m = prove([], _accepts(lst, f"allowed (n={n})") == spec)
             nlem += 1
             if r != "unsat":
                 raise Counterexample(f"allowed() over {n} rules is not the disjunction of the rules ({r})")
             ok = [p.condition() for p in con if p.kind == "return"]
-            r, m = prove(20_000, [], z3.Implies(z3.Or(*ok) if ok else z3.BoolVal(False), spec))
+            r, m = prove([], z3.Implies(z3.Or(*ok) if ok else z3.BoolVal(False), spec))
             nlem += 1
             if r != "unsat":
                 raise Counterexample(f"sock_connect ({family.name}, {n} rules) succeeds to an endpoint no rule allows")

@@ -36,6 +36,7 @@ import time
 import z3
 
 from proofs.core import Z3, Counterexample, Outcome, TooLittleEvidence, Unknown, obligation
+from proofs.symbolic import solver
 
 BUDGET = 40
 
@@ -82,8 +83,7 @@ def prove_induction() -> tuple[int, float]:
 
     def valid(hyps, goal, what):
         nonlocal n
-        s = z3.Solver()
-        s.set("timeout", 20_000)
+        s = solver()
         s.add(*hyps)
         s.add(z3.Not(goal))
         r = s.check()

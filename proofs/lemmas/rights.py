@@ -114,7 +114,7 @@ def check_gates() -> int:
                 raise Counterexample(f"{what}: a path ends with {p.kind} {p.value!r}")
         rets = [p for p in paths if p.kind == "return"]
         ok = z3.Or(*[p.condition() for p in rets]) if rets else z3.BoolVal(False)
-        r, m = prove(10_000, [g1, g2], ok == _sub(R.e, B.e))
+        r, m = prove([g1, g2], ok == _sub(R.e, B.e))
         if r == "sat":
             raise Counterexample(f"{what}: rights {m.eval(R.e)} asked of a descriptor holding {m.eval(B.e)}: "
                                  f"{'allowed' if z3.is_true(m.eval(ok)) else 'refused'}")
@@ -145,7 +145,7 @@ def rights_lemma() -> Outcome:
     for label, (vars_, guards, steps, _) in (("impl FdTable.narrow", impl), ("model FdTable.set_rights", model)):
         B0, I0, b, i = (v.e for v in vars_)
         for cond, nb, ni in steps:
-            r, m = prove(10_000, guards + [cond], z3.And(_sub(nb, B0), _sub(ni, I0)))
+            r, m = prove(guards + [cond], z3.And(_sub(nb, B0), _sub(ni, I0)))
             nproved += 1
             if r == "sat":
                 raise Counterexample(f"{label} grows rights: base {m.eval(B0)} -> {m.eval(nb)}, "
@@ -156,7 +156,7 @@ def rights_lemma() -> Outcome:
     sub = list(zip([v.e for v in mv], [v.e for v in iv]))
     impl_ok = z3.Or(*[c for c, _, _ in isteps])
     model_ok = z3.substitute(z3.Or(*[c for c, _, _ in msteps]), *sub)
-    r, m = prove(10_000, ig, impl_ok == model_ok)
+    r, m = prove(ig, impl_ok == model_ok)
     nproved += 1
     if r != "unsat":
         raise Counterexample(f"impl and model fd_fdstat_set_rights disagree on acceptance: {m}")
@@ -164,7 +164,7 @@ def rights_lemma() -> Outcome:
     # 2. opening through a directory: the new rights lie within the parent's inheriting rights.
     (R, P, M), og, osteps, _ = opn
     for cond, res in osteps:
-        r, m = prove(10_000, og + [cond], _sub(res, P.e))
+        r, m = prove(og + [cond], _sub(res, P.e))
         nproved += 1
         if r == "sat":
             raise Counterexample(f"narrow(requested={m.eval(R.e)}, parent_inheriting={m.eval(P.e)}, "
@@ -185,7 +185,7 @@ def rights_lemma() -> Outcome:
         nonlocal nproved
         o2, b2, h2, r2 = post
         inst = [inv_at(opn_a, base, inh, root, y) for y in touched + [x]]
-        r, m = prove(10_000, hyps + inst, inv_at(o2, b2, h2, r2, x))
+        r, m = prove(hyps + inst, inv_at(o2, b2, h2, r2, x))
         nproved += 1
         if r == "sat":
             raise Counterexample(f"rights invariant not preserved by {label}")
@@ -195,7 +195,7 @@ def rights_lemma() -> Outcome:
     # initially: every open descriptor is its own root, holding at most what was granted
     init = [z3.ForAll([x], z3.Implies(opn_a[x], z3.And(root[x] == x, _sub(base[x], grant[x]),
                                                           _sub(inh[x], grant[x]))))]
-    r, m = prove(10_000, init, z3.ForAll([x], inv_at(opn_a, base, inh, root, x)))
+    r, m = prove(init, z3.ForAll([x], inv_at(opn_a, base, inh, root, x)))
     nproved += 1
     if r != "unsat":
         raise Unknown(f"initial state: {r}")
