@@ -13,9 +13,9 @@ from typing import Callable
 import wasmtime
 
 from vwasm.model import net
+from vwasm.model.rights import preopen_rights
 from vwasm.model.wasi import (
-    DIR_RIGHTS, DIR_RIGHTS_READONLY, FD_LIMIT, FILE_RIGHTS, FILE_RIGHTS_READONLY, SOCKET_RIGHTS, Filetype, Rights,
-    SocketType,
+    FD_LIMIT, SOCKET_RIGHTS, STDIN_RIGHTS, STDOUT_RIGHTS, Filetype, SocketType,
 )
 
 from . import abi
@@ -121,11 +121,7 @@ def _stdio_handle(host: PosixHost, kind: str, how: str, what: object):
     return CallbackOutput(lambda data: None)  # discard
 
 
-_STDIO_RIGHTS = {
-    STDIN: Rights.FD_READ | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE,
-    STDOUT: Rights.FD_WRITE | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE,
-    STDERR: Rights.FD_WRITE | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE,
-}
+_STDIO_RIGHTS = {STDIN: STDIN_RIGHTS, STDOUT: STDOUT_RIGHTS, STDERR: STDOUT_RIGHTS}
 
 
 def descriptor_table(config: Config, host) -> FdTable:
@@ -137,8 +133,7 @@ def descriptor_table(config: Config, host) -> FdTable:
         fds.place(fd, Descriptor(kind, handle, filetype, _STDIO_RIGHTS[kind], _STDIO_RIGHTS[kind]))
     for fd, pre in enumerate(config.preopens, start=3):
         handle = host.open_preopen(pre.host)
-        base, inheriting = ((DIR_RIGHTS_READONLY, DIR_RIGHTS_READONLY | FILE_RIGHTS_READONLY)
-                            if pre.read_only else (DIR_RIGHTS, DIR_RIGHTS | FILE_RIGHTS))
+        base, inheriting = preopen_rights(pre.read_only)
         fds.place(fd, Descriptor(DIR, handle, Filetype.DIRECTORY, base, inheriting, preopen=pre.guest))
     for fd, (address, port) in enumerate(config.listeners, start=3 + len(config.preopens)):
         handle, family = host.listen_tcp(address, port)

@@ -31,7 +31,10 @@ import functools
 from dataclasses import dataclass
 from typing import Optional
 
-from .wasi import SIGNATURES, Eventtype, Fdflags, Oflags, Rights, Whence
+from .wasi import (
+    DIR_RIGHTS, DIR_RIGHTS_READONLY, FILE_RIGHTS, FILE_RIGHTS_READONLY, SIGNATURES, Eventtype, Fdflags, Oflags,
+    Rights, Whence,
+)
 
 # Descriptor arguments, named as in the witx (`poll_oneoff`'s is inside each subscription).
 FD, OLD_FD, NEW_FD, SUBSCRIBED = "fd", "old_fd", "new_fd", "subscription.fd"
@@ -113,6 +116,14 @@ def need(call: str, arg: str = FD, *conditions: str, rights: str = BASE) -> int:
         if n.arg == arg and n.rights == rights and (n.when is None or n.when in conditions):
             out |= n.right
     return out
+
+
+def preopen_rights(read_only: bool) -> tuple[int, int]:
+    """(base, inheriting) a preopened directory is granted: every directory right, and every
+    directory and file right to pass on; read-only, only the rights that change nothing."""
+    if read_only:
+        return DIR_RIGHTS_READONLY, DIR_RIGHTS_READONLY | FILE_RIGHTS_READONLY
+    return DIR_RIGHTS, DIR_RIGHTS | FILE_RIGHTS
 
 
 def open_conditions(oflags: int, fdflags: int) -> tuple[str, ...]:

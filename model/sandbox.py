@@ -33,10 +33,11 @@ from .fdtable import Descriptor, FdTable, narrow, require_rights, within
 from .fs import Dir, File, FileSystem, Symlink, node_size
 from .paths import Resolution, check_name, escape, resolve, resolve_entry, split, strip_trailing_slashes
 from .rights import (
-    INHERITING, NEW_FD, OLD_FD, SUBSCRIBED, need, open_conditions, seek_condition, subscription_condition,
+    INHERITING, NEW_FD, OLD_FD, SUBSCRIBED, need, open_conditions, preopen_rights, seek_condition,
+    subscription_condition,
 )
 from .wasi import (
-    ALL_RIGHTS, DIR_RIGHTS, DIR_RIGHTS_READONLY, FD_LIMIT, FILE_RIGHTS, FILE_RIGHTS_READONLY, I64_MAX,
+    ALL_RIGHTS, DIR_RIGHTS, FD_LIMIT, FILE_RIGHTS, I64_MAX,
     SOCKET_RIGHTS, STDIN_RIGHTS, STDOUT_RIGHTS, Advice, Clockid, Errno, Eventrwflags, Eventtype, Fdflags,
     Filetype, Fstflags, Lookupflags, Oflags, Preopentype, Rights, Riflags, Roflags, Sdflags, Signal,
     SocketType, WasiError, Whence,
@@ -152,8 +153,7 @@ def initial_state(
         rights = STDIN_RIGHTS if name == "stdin" else STDOUT_RIGHTS
         entries.append((fd, Descriptor(stdio_filetype, rights, rights, rights, stream=name)))
     for p in preopens:
-        base = DIR_RIGHTS_READONLY if p.readonly else DIR_RIGHTS
-        inh = (DIR_RIGHTS_READONLY | FILE_RIGHTS_READONLY) if p.readonly else (DIR_RIGHTS | FILE_RIGHTS)
+        base, inh = preopen_rights(p.readonly)
         entries.append((len(entries), Descriptor(
             Filetype.DIRECTORY, base, inh, base | inh, node=p.node, preopen=p.name)))
     sockets = []

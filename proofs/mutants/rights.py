@@ -147,7 +147,12 @@ def impl_readonly_files_writable():
     """Bug in the runtime's grant: a read-only preopen passes FD_WRITE on to the files opened beneath it."""
     from vwasm import sandbox
     from vwasm.model.wasi import Rights
-    patch(sandbox, "FILE_RIGHTS_READONLY", sandbox.FILE_RIGHTS_READONLY | Rights.FD_WRITE)
+    real = sandbox.preopen_rights
+
+    def preopen_rights(read_only):
+        base, inheriting = real(read_only)
+        return base, inheriting | (Rights.FD_WRITE if read_only else 0)
+    patch(sandbox, "preopen_rights", preopen_rights)
 
 
 @mutant("impl_open_sync_unchecked", breaks="3 rights: path_open with DSYNC/RSYNC/SYNC does not need the sync "
