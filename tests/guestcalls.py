@@ -11,9 +11,8 @@ import struct
 from vwasm.context import Context
 from vwasm.fdtable import DIR, Descriptor, FdTable
 from vwasm.memory import GuestMemory
-from vwasm.model.wasi import (
-    DIR_RIGHTS, DIR_RIGHTS_READONLY, FILE_RIGHTS, FILE_RIGHTS_READONLY, Errno, Filetype, WasiError,
-)
+from vwasm.model.rights import preopen_rights
+from vwasm.model.wasi import Errno, Filetype, WasiError
 from vwasm.syscalls import HANDLERS
 
 MEM = 1 << 20
@@ -27,8 +26,7 @@ class Guest:
         self.host = host
         fds = FdTable()
         for fd, (name, handle) in enumerate(preopens.items(), start=3):
-            base, inh = ((DIR_RIGHTS_READONLY, DIR_RIGHTS_READONLY | FILE_RIGHTS_READONLY) if read_only
-                         else (DIR_RIGHTS, DIR_RIGHTS | FILE_RIGHTS))
+            base, inh = preopen_rights(read_only)
             fds.place(fd, Descriptor(DIR, handle, Filetype.DIRECTORY, base, inh, preopen=name))
         self.cx = Context(host, fds, [], [])
         self.raw = bytearray(MEM)
