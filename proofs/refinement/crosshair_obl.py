@@ -77,15 +77,18 @@ def run_crosshair(target: str, iterations: int, min_runs: int, min_kinds: int, e
                    f"{'all paths exhausted' if exhausted else f'{iterations} iterations'}", status="checked")
 
 
-# Iterations per harness. The sandbox harnesses cost ~0.2 s an iteration, growing with the depth of
-# the search tree; `resolve_confined` exhausts its paths well before its cap.
+# Iterations per harness. The sandbox harnesses cost ~0.2 s of CPU an iteration, growing with the
+# depth of the search tree; `resolve_confined` exhausts its paths well before its cap.
 PATHS_ITERATIONS, SANDBOX_ITERATIONS = 1000, 40
+# Each of the four takes 6-10 s of CPU on this machine (2 cores), a mutant's counterexample 1-3 s:
+# the budget caps at ~9x that, so that `--slow 3` still leaves 3x.
+BUDGET = 90
 
 
 @obligation("refinement.crosshair", family=CROSSHAIR, tool="crosshair",
             bound=f"1-3 components over a 5-name alphabet (155 paths), fixed tree; every crosshair path "
                   f"(≤ {PATHS_ITERATIONS} iterations)",
-            budget=60, guarantee="2 filesystem isolation (model contracts)")
+            budget=BUDGET, guarantee="2 filesystem isolation (model contracts)")
 def crosshair_paths() -> Outcome:
     return run_crosshair("proofs.refinement.ch_paths.resolve_confined", PATHS_ITERATIONS, min_runs=130, min_kinds=3,
                          exhaust=True)
@@ -97,20 +100,20 @@ _ITER = f"{SANDBOX_ITERATIONS} crosshair iterations (fixed seed)"
 
 @obligation("refinement.crosshair.path_open", family=CROSSHAIR, tool="crosshair",
             bound=f"{_SCEN}; paths of 0-3 components over 6, 16 oflags, 5 rights sets, follow 0/1; {_ITER}",
-            budget=60, guarantee="2 filesystem isolation, 3 rights (sandbox.path_open contracts)")
+            budget=BUDGET, guarantee="2 filesystem isolation, 3 rights (sandbox.path_open contracts)")
 def crosshair_path_open() -> Outcome:
     return run_crosshair("proofs.refinement.ch_sandbox.path_open", SANDBOX_ITERATIONS, min_runs=32, min_kinds=5)
 
 
 @obligation("refinement.crosshair.fd_renumber", family=CROSSHAIR, tool="crosshair",
             bound=f"{_SCEN}; any u32 descriptor numbers; {_ITER}",
-            budget=60, guarantee="3 descriptors (sandbox.fd_renumber contracts)")
+            budget=BUDGET, guarantee="3 descriptors (sandbox.fd_renumber contracts)")
 def crosshair_fd_renumber() -> Outcome:
     return run_crosshair("proofs.refinement.ch_sandbox.fd_renumber", SANDBOX_ITERATIONS, min_runs=32, min_kinds=2)
 
 
 @obligation("refinement.crosshair.fd_allocate", family=CROSSHAIR, tool="crosshair",
             bound=f"{_SCEN}; fds 0-5, any u64 offset/length; {_ITER}",
-            budget=60, guarantee="file integrity (sandbox.fd_allocate contracts)")
+            budget=BUDGET, guarantee="file integrity (sandbox.fd_allocate contracts)")
 def crosshair_fd_allocate() -> Outcome:
     return run_crosshair("proofs.refinement.ch_sandbox.fd_allocate", SANDBOX_ITERATIONS, min_runs=32, min_kinds=3)
