@@ -36,8 +36,10 @@ TARGETS = (
     # are facts checked against the witx text, not code a bug hides in.
     Target("model/wasi.py", only=(
         "ALL_RIGHTS", "FILE_RIGHTS", "DIR_RIGHTS", "DIR_RIGHTS_READONLY", "FILE_RIGHTS_READONLY",
-        "STDIN_RIGHTS", "STDOUT_RIGHTS", "STDIO_RIGHTS", "SOCKET_RIGHTS", "REQUIRED_RIGHT",
+        "STDIN_RIGHTS", "STDOUT_RIGHTS", "STDIO_RIGHTS", "SOCKET_RIGHTS",
         "SYMLINK_BUDGET", "FD_LIMIT", "U32_MAX", "U64_MAX", "I64_MAX")),
+    # The rights each call needs (the table, its conditions) and the preopens' grant.
+    Target("model/rights.py"),
     Target("model/paths.py"),
     Target("model/fdtable.py"),
     Target("model/net.py"),
@@ -61,6 +63,7 @@ COVERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("impl/syscalls/*.py", (MEMORY, RIGHTS, *RUNTIME_REFINEMENT, HOST)),
     ("impl/sandbox.py", (RIGHTS, *RUNTIME_REFINEMENT, HOST)),
     ("model/wasi.py", ("*",)),  # the shared tables: everything may depend on them
+    ("model/rights.py", (RIGHTS, MODEL_REFINEMENT, HOST)),  # used by the model and every handler
     ("model/paths.py", (PATHS, MODEL_REFINEMENT, HOST)),
     ("model/fdtable.py", (RIGHTS, MODEL_REFINEMENT)),
     ("model/net.py", (NET, MODEL_REFINEMENT, HOST)),
