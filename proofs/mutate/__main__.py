@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import atexit
 import glob
+import hashlib
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -86,16 +86,13 @@ def generate() -> tuple[list[Mutant], dict[str, str]]:
 
 def choose(mutants: list[Mutant], n: int | None, seed: int) -> list[Mutant]:
     """All of them in order, or n of them picked by the seed: the files in turn (so a large file
-    does not crowd out the others), each file's mutants in a seeded shuffle."""
-    rng = random.Random(seed)
+    does not crowd out the others), each file's mutants ordered by a hash of the seed and their key
+    (so an edit that adds or removes mutants leaves the others' order, and the sample, as it was)."""
     by_file: dict[str, list[Mutant]] = defaultdict(list)
     for m in mutants:
         by_file[m.file].append(m)
-    queues = []
-    for f in sorted(by_file):
-        ms = list(by_file[f])
-        rng.shuffle(ms)
-        queues.append(ms)
+    queues = [sorted(by_file[f], key=lambda m: hashlib.sha256(f"{seed}:{m.key}".encode()).digest())
+              for f in sorted(by_file)]
     order = []
     while any(queues):
         for q in queues:
@@ -207,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline_on = args.baseline if args.baseline is not None else not args.sample
     base_times: dict[str, float] = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
     bad_baseline: dict[str, str] = {}
-    needed = sorted({o for m, _ in chosen for o in obligations_for(m.file, OBLIGATIONS)})
+    needed = sorted({o for m, _ in chosen for o in obligations_for(m.file, OBLIGATIONS, m.scope)})
     t0 = time.perf_counter()
     if baseline_on:
         print(f"baseline: {len(needed)} obligations on an unmutated copy", file=sys.stderr, flush=True)
@@ -232,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     killers: dict[str, str] = json.loads(KILLERS.read_text()) if KILLERS.exists() else {}
 
     def plan(m: Mutant) -> list[tuple[str, float]]:
-        obls = [o for o in obligations_for(m.file, OBLIGATIONS) if o not in bad_baseline]
+        obls = [o for o in obligations_for(m.file, OBLIGATIONS, m.scope) if o not in bad_baseline]
         # The last known killer first, then the fastest first.
         obls.sort(key=lambda o: (o != killers.get(m.key), base_times.get(o, OBLIGATIONS[o].budget / 4), o))
         return [(o, deadline(o)) for o in obls]
@@ -241,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         # As for hand-written mutants, half the budget; and since the evidence is a count, a run that
         # has not found a counterexample in 3x its unmutated time (+10 s) is not going to.
         half = OBLIGATIONS[o].budget / 2
-        return min(half, 3 * base_times[o] + 10) if o in base_times and baseline_on else half
+        return min(half, 3 * base_times[o] + 10) if o in base_times else half
 
     kill_statuses = ("counterexample",) if args.strict else KILLS
     out = Path(args.out) if args.out else REPO / "build" / ("mutate_sample.json" if args.sample else "mutate.json")

@@ -66,10 +66,21 @@ COVERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("model/rights.py", (RIGHTS, MODEL_REFINEMENT, HOST)),  # used by the model and every handler
     ("model/paths.py", (PATHS, MODEL_REFINEMENT, HOST)),
     ("model/fdtable.py", (RIGHTS, MODEL_REFINEMENT)),
-    ("model/net.py", (NET, MODEL_REFINEMENT, HOST)),
+    ("model/net.py", (NET, *RUNTIME_REFINEMENT, HOST)),  # no crosshair harness reaches the socket rules
     ("model/fs.py", (PATHS, MODEL_REFINEMENT, HOST)),  # ModelHost is built on model.fs
-    ("model/sandbox.py", (MODEL_REFINEMENT,)),
+    ("model/sandbox.py", (MODEL_REFINEMENT, "!refinement.crosshair")),  # that one runs model/paths.py alone
 )
+# A crosshair harness of one transition (refinement.crosshair.<call>) runs that call's body and the
+# helpers it shares (private `_` functions, constants): not another call's body.
+ONE_TRANSITION = ("model/sandbox.py", "refinement.crosshair.")
+
+
+def _reaches(obligation: str, file: str, scope: str) -> bool:
+    if file != ONE_TRANSITION[0] or not obligation.startswith(ONE_TRANSITION[1]):
+        return True
+    from vwasm.model.sandbox import TRANSITIONS
+    top = scope.split(".")[0]
+    return top not in TRANSITIONS or top == obligation.removeprefix(ONE_TRANSITION[1])
 
 
 def _matches(name: str, patterns: tuple[str, ...]) -> bool:
@@ -77,15 +88,17 @@ def _matches(name: str, patterns: tuple[str, ...]) -> bool:
     return ok and not any(fnmatch(name, p[1:]) for p in patterns if p.startswith("!"))
 
 
-def obligations_for(file: str, names) -> list[str]:
-    """The obligations (of `names`) a mutant of `file` is run against: the first COVERS row whose
-    pattern matches the file, plus every obligation under a prefix the table does not know."""
+def obligations_for(file: str, names, scope: str = "<module>") -> list[str]:
+    """The obligations (of `names`) a mutant of `file` (in function `scope`) is run against: the first
+    COVERS row whose pattern matches the file, plus every obligation under a prefix the table does
+    not know."""
     for pattern, patterns in COVERS:
         if fnmatch(file, pattern):
             break
     else:
         raise KeyError(f"{file} has no row in proofs/mutate/targets.py COVERS")
-    return [n for n in names if _matches(n, patterns) or not n.startswith(KNOWN_PREFIXES)]
+    return [n for n in names if (_matches(n, patterns) and _reaches(n, file, scope))
+            or not n.startswith(KNOWN_PREFIXES)]
 
 
 def unmapped(names) -> list[str]:
