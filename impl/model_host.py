@@ -266,10 +266,10 @@ class ModelHost:
 
     def fallocate(self, h, offset: int, length: int) -> None:
         h = self._file(h)
+        if length == 0:  # fallocate(2) judges the range (EINVAL) before the access mode (EBADF)
+            raise WasiError(Errno.INVAL)
         if not h.write:
             raise WasiError(Errno.BADF)
-        if length == 0:  # posix_fallocate: an empty range is EINVAL
-            raise WasiError(Errno.INVAL)
         if offset + length > self.fs.node(h.ino).size:
             self.fs = self.fs.truncate(h.ino, offset + length, self._tick())
 

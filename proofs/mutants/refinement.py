@@ -76,12 +76,14 @@ def model_open_follows_final_link():
         "leaves `from` open (dup2 without close)", killers=("refinement.crosshair.fd_renumber",))
 def model_renumber_keeps_source():
     """Bug in the model's descriptor table: renumber puts `from`'s descriptor at `to` but keeps `from`."""
+    from dataclasses import replace
+
     from vwasm.model import fdtable
 
     def renumber(self, frm, to):
         d = self.get(frm)
         self.get(to)  # both must be open (EBADF otherwise), as the real rule
-        return fdtable.FdTable(fdtable.pput(self.entries, to, d))
+        return replace(self, entries=fdtable.pput(self.entries, to, d))
     patch(fdtable.FdTable, "renumber", renumber)
 
 
@@ -105,3 +107,203 @@ def model_allocate_shrinks():
             raise WasiError(Errno.BADF)
         return sb._emit(sb._with_fs(s, s.fs.truncate(d.node, offset + length, s.realtime)), FdAccess(fd)), ()
     patch(sb, "fd_allocate", sb.spec(FdAccess)(fd_allocate))
+
+
+# --- the stateful machine: host descriptors, the table, boundaries, outputs --------------------------
+def _handler(area, name: str, fn) -> None:
+    """Plant `fn` as handler `name` (the module attribute and the dispatch table)."""
+    from vwasm import syscalls
+    patch(area, name, fn)
+    syscalls.HANDLERS[name] = fn
+
+
+@mutant("fd_close_keeps_host_handle", breaks="6 bounded resources: fd_close forgets the number but never closes "
+        "the host descriptor", killers=("refinement.stateful", "host.posix_vs_model"))
+def fd_close_keeps_host_handle():
+    """Bug when a descriptor is closed: the table entry goes, the OS fd stays open."""
+    from vwasm.model.wasi import Errno
+    from vwasm.syscalls import fd
+
+    def fd_close(cx, n):
+        cx.fds.remove(n)
+        return Errno.SUCCESS
+    _handler(fd, "fd_close", fd_close)
+
+
+@mutant("resolve_dotdot_leaks_handle", breaks="6 bounded resources: each `..` step of a path leaks the host "
+        "descriptor of the directory it leaves", killers=("refinement.stateful", "host.posix_vs_model"))
+def resolve_dotdot_leaks_handle():
+    """Bug in resolve.py: `..` pops the directory off the stack without closing it."""
+    from vwasm import resolve
+
+    def parent_dir(self):
+        if not self.stack:
+            raise resolve.escape()
+        self.stack.pop()
+    patch(resolve.Resolver, "parent_dir", parent_dir)
+
+
+@mutant("renumber_self_closes", breaks="3 descriptor isolation: fd_renumber(x, x) closes x's host handle and "
+        "keeps the dead number", killers=("refinement.stateful", "host.posix_vs_model"))
+def renumber_self_closes():
+    """Bug in the runtime's table: renumbering onto itself reports x as displaced (its handle is closed)."""
+    from vwasm.fdtable import FdTable
+    real = FdTable.renumber
+
+    def renumber(self, src, dst):
+        displaced = real(self, src, dst)
+        return self._fds[dst] if src == dst else displaced
+    patch(FdTable, "renumber", renumber)
+
+
+@mutant("table_fills_hole_wrongly", breaks="3 descriptor isolation: a new descriptor goes after the highest "
+        "number, not into the lowest hole", killers=("refinement.stateful", "host.posix_vs_model"))
+def table_fills_hole_wrongly():
+    """Bug in the runtime's table: `add` appends past the highest number in use."""
+    from vwasm.fdtable import FdTable
+    from vwasm.model.wasi import Errno, WasiError
+
+    def add(self, desc):
+        if self.full():
+            raise WasiError(Errno.MFILE)
+        fd = max(self._fds, default=-1) + 1
+        self._fds[fd] = desc
+        return fd
+    patch(FdTable, "add", add)
+
+
+@mutant("renumber_onto_unused", breaks="3 descriptor isolation: fd_renumber accepts a target number that names "
+        "nothing (wasmtime: EBADF)", killers=("refinement.stateful",))
+def renumber_onto_unused():
+    """Bug in the runtime's table: `dst` need not be open."""
+    from vwasm.fdtable import FdTable
+    from vwasm.model.wasi import Errno, WasiError
+
+    def renumber(self, src, dst):
+        if src not in self._fds:
+            raise WasiError(Errno.BADF)
+        if src == dst:
+            return None
+        displaced = self._fds.get(dst)
+        self._fds[dst] = self._fds.pop(src)
+        return displaced
+    patch(FdTable, "renumber", renumber)
+
+
+@mutant("rename_new_path_in_old_dir", breaks="2 filesystem isolation: path_rename resolves its new path from the "
+        "old path's directory", killers=("refinement.stateful",))
+def rename_new_path_in_old_dir():
+    """Bug in path_rename: the new name is looked up beneath `fd`, not `new_fd`."""
+    from vwasm.syscalls import path
+    real = path.path_rename
+
+    def path_rename(cx, fd, op, ol, new_fd, np, nl):
+        cx.fds.get(new_fd)
+        return real(cx, fd, op, ol, fd, np, nl)
+    _handler(path, "path_rename", path_rename)
+
+
+@mutant("posix_component_255_refused", breaks="file names: PosixHost refuses a component of exactly NAME_MAX "
+        "(255) bytes", killers=("host.posix_vs_model",))
+def posix_component_255_refused():
+    """Bug in the trusted layer: a component's limit checked with >= instead of >."""
+    from vwasm import model_host, posix_host  # noqa: F401  (ModelHost keeps the real _component)
+    from vwasm.model.wasi import Errno, WasiError
+    real = posix_host._component
+
+    def _component(name):
+        if type(name) is str and len(name.encode()) >= 255:
+            raise WasiError(Errno.NAMETOOLONG)
+        return real(name)
+    patch(posix_host, "_component", _component)
+
+
+@mutant("path_max_accepted", breaks="2 filesystem isolation: the runtime accepts a path of PATH_MAX bytes (no "
+        "room for the NUL)", killers=("refinement.stateful",))
+def path_max_accepted():
+    """Bug in resolve.check_path: `> PATH_MAX` instead of `>= PATH_MAX`."""
+    from vwasm import resolve
+    from vwasm.model.wasi import Errno, WasiError
+
+    def check_path(path):
+        if path == "":
+            raise WasiError(Errno.NOENT)
+        if "\0" in path:
+            raise WasiError(Errno.INVAL)
+        if len(path.encode("utf-8", "surrogateescape")) > resolve.PATH_MAX:
+            raise WasiError(Errno.NAMETOOLONG)
+    patch(resolve, "check_path", check_path)
+
+
+@mutant("symlink_budget_plus_one", breaks="5 no hang: the runtime's resolver expands 41 symlinks, one past the "
+        "budget", killers=("refinement.stateful",))
+def symlink_budget_plus_one():
+    """Bug in resolve.py: the budget compared with > instead of >=."""
+    from vwasm import resolve
+    from vwasm.model.wasi import Errno, WasiError
+
+    def symlink(self, target):
+        if self.expansions > resolve.SYMLINK_BUDGET:
+            raise WasiError(Errno.LOOP)
+        self.expansions += 1
+        if target == "":
+            raise WasiError(Errno.NOENT)
+        parts, slash = resolve.split(target)
+        if slash and not self.todo:
+            self.dir_required = True
+        self.todo.extend(reversed(parts))
+    patch(resolve.Resolver, "symlink", symlink)
+
+
+@mutant("prestat_name_overruns", breaks="1 memory isolation: fd_prestat_dir_name writes a NUL after the name, one "
+        "byte past an exact buffer", killers=("refinement.stateful", "host.posix_vs_model"))
+def prestat_name_overruns():
+    """Bug in fd_prestat_dir_name: the name is written NUL-terminated."""
+    from vwasm.model.wasi import Errno, WasiError
+    from vwasm.syscalls import fd
+
+    def fd_prestat_dir_name(cx, n, ptr, length):
+        desc = cx.fds.get(n)
+        if desc.preopen is None:
+            raise WasiError(Errno.NOTDIR)
+        name = desc.preopen.encode()
+        if len(name) > length:
+            raise WasiError(Errno.NAMETOOLONG)
+        cx.mem.write(ptr, name + b"\0")
+        return Errno.SUCCESS
+    _handler(fd, "fd_prestat_dir_name", fd_prestat_dir_name)
+
+
+@mutant("readlink_overruns", breaks="1 memory isolation: path_readlink writes the whole text even past buf_len",
+        killers=("refinement.stateful", "host.posix_vs_model"))
+def readlink_overruns():
+    """Bug in path_readlink: the text is cut after it is written."""
+    from vwasm.syscalls import path
+    real = path.path_readlink
+
+    def path_readlink(cx, fd, pp, pl, buf, buf_len, used):
+        return real(cx, fd, pp, pl, buf, buf_len + 1, used)
+    _handler(path, "path_readlink", path_readlink)
+
+
+@mutant("pwrite_at_position", breaks="file integrity: fd_pwrite writes at the descriptor's position, ignoring its "
+        "offset", killers=("refinement.stateful",))
+def pwrite_at_position():
+    """Bug in fd_pwrite: it becomes fd_write."""
+    from vwasm.syscalls import fd
+
+    def fd_pwrite(cx, n, iovs, iovs_len, offset, nwritten):
+        return fd.fd_write(cx, n, iovs, iovs_len, nwritten)
+    _handler(fd, "fd_pwrite", fd_pwrite)
+
+
+@mutant("readonly_preopen_writable", breaks="2 filesystem isolation: a read-only preopen is granted the writable "
+        "rights", killers=("refinement.stateful",))
+def readonly_preopen_writable():
+    """Bug in the runtime's start-up: the read-only flag of a preopen is ignored."""
+    from vwasm import sandbox
+    real = sandbox.Config.preopen_dir
+
+    def preopen_dir(self, host_path, guest_path, read_only=False):
+        return real(self, host_path, guest_path, False)
+    patch(sandbox.Config, "preopen_dir", preopen_dir)
