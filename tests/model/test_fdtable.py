@@ -102,3 +102,12 @@ def test_narrow_and_wf():
     assert narrow(Rights.FD_READ | Rights.PATH_OPEN, Rights.FD_READ, FILE_RIGHTS) == Rights.FD_READ
     grown = Descriptor(Filetype.REGULAR_FILE, Rights.FD_READ | Rights.FD_WRITE, 0, Rights.FD_READ, node=1)
     assert not FdTable(((0, grown),)).wf()
+
+
+def test_the_limit_is_the_tables_own():
+    t = FdTable((), limit=2)
+    t, a = t.insert(fdesc(1))
+    t, b = t.insert(fdesc(2))
+    assert (a, b) == (0, 1) and t.full() and t.wf()
+    assert errno_of(t.insert, fdesc(3)) == Errno.MFILE
+    assert t.close(0).limit == 2 and t.renumber(0, 1).limit == 2

@@ -75,3 +75,25 @@ def test_rights_only_shrink():
     assert errno_of(t.narrow, d, Rights.FD_READ | Rights.FD_WRITE, 0) == Errno.NOTCAPABLE
     assert errno_of(t.narrow, d, Rights.FD_READ, Rights.FD_READ) == Errno.NOTCAPABLE
     assert (d.rights_base, d.rights_inheriting) == (Rights.FD_READ, 0)
+
+
+def test_the_limit_counts_every_descriptor_and_a_freed_number_makes_room():
+    t = FdTable(limit=3)
+    assert [t.add(desc()) for _ in range(3)] == [0, 1, 2] and t.full()
+    assert errno_of(t.add, desc()) == Errno.MFILE
+    t.remove(0)
+    assert t.add(desc()) == 0
+
+
+def test_config_max_fds_bounds_the_guests_table():
+    from vwasm.model_host import ModelHost
+    from vwasm.model.wasi import FD_LIMIT
+    from vwasm.sandbox import Config, descriptor_table
+    cfg = Config()
+    assert cfg.max_fds == FD_LIMIT and descriptor_table(cfg, ModelHost()).limit == FD_LIMIT
+    cfg.preopen_dir("/box", "/box")
+    cfg.max_fds = 5
+    t = descriptor_table(cfg, ModelHost())
+    assert len(t) == 4 and t.limit == 5
+    t.add(desc())
+    assert errno_of(t.add, desc()) == Errno.MFILE
