@@ -7,14 +7,18 @@ passes through; a trap is 134 with `vwasm: trap: ...`.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 
 import wasmtime
 
 from . import __version__
+from vwasm.model.wasi import FD_LIMIT
+
+from .limits import DEFAULT_MAX_MEMORY
 from .loader import ModuleError, cause
-from .sandbox import Config, Sandbox
+from .sandbox import TRAP_STATUS, Config, Sandbox
 
 USAGE_STATUS = 2
 FAILURE_STATUS = 1
@@ -49,9 +53,51 @@ def _parser() -> _Parser:
     run.add_argument("--audit", action="store_true",
                      help="check every effect of every host call against the sandbox policy (slower); "
                           "an unsafe one stops the guest with a trap")
+    lim = run.add_argument_group(
+        "limits", f"A guest that runs out of fuel or time stops with status {TRAP_STATUS} and one line "
+                  "'vwasm: limit: ...' naming the limit.")
+    lim.add_argument("--fuel", type=_count, metavar="N",
+                     help="stop the guest after N units of wasmtime fuel, about one per wasm instruction "
+                          "(default: no limit)")
+    lim.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                     help="stop the guest after SECONDS of wall-clock time, time blocked in poll_oneoff, "
+                          "fd_read, sock_accept... included (default: no limit)")
+    lim.add_argument("--max-memory", type=_bytes, default=DEFAULT_MAX_MEMORY, metavar="BYTES",
+                     help="linear memory the guest may have (suffix K, M or G for KiB, MiB, GiB): memory.grow "
+                          "returns -1 past it, and a module that starts with more is refused "
+                          f"(default: {DEFAULT_MAX_MEMORY >> 30}G)")
+    lim.add_argument("--max-fds", type=_count, default=FD_LIMIT, metavar="N",
+                     help="descriptors the guest may hold at once, standard streams and grants included; "
+                          f"opening more is EMFILE (default: {FD_LIMIT})")
     run.add_argument("file", metavar="FILE.wasm")
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
     return top
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {text!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text!r}")
+    return value
+
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def _bytes(text: str) -> int:
+    number, unit = text.rstrip("KMGkmg"), text[len(text.rstrip("KMGkmg")):].upper()
+    if not number.isdigit() or unit not in _UNITS or int(number) == 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of bytes (suffix K, M or G), not {text!r}")
+    return int(number) * _UNITS[unit]
 
 
 def _preopen(spec: str) -> tuple[str, str]:
@@ -92,6 +138,12 @@ def config_from(ns: argparse.Namespace) -> Config:
         config.tcp_listen(address.strip("[]") or "0.0.0.0", int(port))
     if ns.audit:
         config.enable_audit(keep_trace=False)
+    config.fuel, config.timeout, config.max_memory = ns.fuel, ns.timeout, ns.max_memory
+    granted = 3 + len(config.preopens) + len(config.listeners)
+    if ns.max_fds < granted:
+        raise UsageError(f"--max-fds {ns.max_fds} is fewer than the {granted} descriptors granted at start "
+                         "(standard streams, --dir, --tcplisten)")
+    config.max_fds = ns.max_fds
     config.inherit_stdin()
     config.inherit_stdout()
     config.inherit_stderr()
@@ -118,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"{ns.file}: cannot load the module: {cause(e)}") from None
         sys.stdout.flush()
         status = box.run()
-        if box.trap_message is not None:
-            print(f"vwasm: trap: {box.trap_message}", file=sys.stderr)
+        if box.stop_line is not None:
+            print(box.stop_line, file=sys.stderr)
         # A process reports 8 bits: a larger guest status must not wrap round to look like success.
         return min(status, 255)
     except UsageError as e:

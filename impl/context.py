@@ -6,7 +6,7 @@ from .memory import GuestMemory
 
 
 class Context:
-    __slots__ = ("mem", "fds", "host", "args", "env", "netlist", "exit_code", "trace")
+    __slots__ = ("mem", "fds", "host", "args", "env", "netlist", "exit_code", "trace", "deadline")
 
     def __init__(self, host, fds: FdTable, args: list[bytes], env: list[bytes], netlist=()) -> None:
         self.host = host
@@ -17,3 +17,4 @@ class Context:
         self.mem = GuestMemory.over(bytearray())  # until the instance's memory is bound
         self.exit_code: int | None = None
         self.trace: list | None = None  # Effects, when auditing
+        self.deadline: int | None = None  # host monotonic ns at which the guest stops (Config.timeout)

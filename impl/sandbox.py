@@ -15,13 +15,14 @@ import wasmtime
 from vwasm.model import net
 from vwasm.model.rights import preopen_rights
 from vwasm.model.wasi import (
-    FD_LIMIT, SOCKET_RIGHTS, STDIN_RIGHTS, STDOUT_RIGHTS, Filetype, SocketType,
+    FD_LIMIT, SOCKET_RIGHTS, STDIN_RIGHTS, STDOUT_RIGHTS, Clockid, Filetype, SocketType,
 )
 
-from . import abi
+from . import abi, limits
 from .audit import Audit, TracingGuestMemory, TracingHost
 from .context import Context
 from .fdtable import DIR, STDERR, STDIN, STDOUT, Descriptor, FdTable
+from .limits import DEFAULT_MAX_MEMORY
 from .loader import ModuleError, cause, check_command, check_imports, compile_module
 from .posix_host import PosixHost
 from .memory import GuestMemory
@@ -50,6 +51,10 @@ class Config:
         self.netlist: list[net.Rule] = []  # endpoints the guest may connect to (deny by default)
         self.listeners: list[tuple[str, int]] = []  # TCP sockets the guest may accept on
         self.max_fds = FD_LIMIT  # descriptors the guest may hold at once, streams and preopens included
+        # Limits the engine enforces (vwasm.limits); None: no limit.
+        self.fuel: int | None = None  # wasmtime fuel units (about one per wasm instruction)
+        self.timeout: float | None = None  # wall-clock seconds from instantiation, blocked host calls included
+        self.max_memory: int = DEFAULT_MAX_MEMORY  # bytes of linear memory; memory.grow returns -1 past it
         self._stdio: dict[str, tuple[str, object]] = {
             STDIN: ("bytes", b""), STDOUT: ("discard", None), STDERR: ("discard", None)}
 
@@ -151,7 +156,12 @@ class Sandbox:
         instantiate `module`. Anything wrong with the module is a `ModuleError` (one line); with
         `command`, so is a missing or mistyped `_start`, checked before anything runs. A start
         function that traps or exits does not raise: `run()` then reports it."""
-        self.engine = engine or wasmtime.Engine()
+        if engine is not None:
+            limits.check_engine(engine, config)
+        elif config.fuel is not None or config.timeout is not None:
+            engine = limits.engine_for(config)
+        self.engine = engine or wasmtime.Engine()  # no fuel, no epochs: compiled code at full speed
+        self.config = config
         if not isinstance(module, wasmtime.Module):
             if not isinstance(module, (bytes, bytearray)):
                 with open(os.fspath(module), "rb") as f:
@@ -163,7 +173,10 @@ class Sandbox:
         self.module = module
         self.host = host or PosixHost()
         self.store = wasmtime.Store(self.engine)
+        limits.apply(self.store, config)
         self.trap_message: str | None = None
+        self.limit_message: str | None = None  # the limit that stopped the guest, if one did
+        self._timer = None
         self._stopped: int | None = None  # the status, when the start function already ended the guest
         fds = descriptor_table(config, self.host)
         self.audit = None
@@ -177,6 +190,9 @@ class Sandbox:
             self.cx.trace = self.audit.trace
         self.linker = wasmtime.Linker(self.engine)
         self._registration = abi.link(self.linker, self.cx, self.audit)
+        if config.timeout is not None:  # from here on: the start function counts too
+            self.cx.deadline = self.host.clock_time(Clockid.MONOTONIC) + int(config.timeout * 1e9)
+            self._timer = limits.Timer(self.engine, config.timeout)
         try:
             self.instance = self.linker.instantiate(self.store, module)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
@@ -187,7 +203,7 @@ class Sandbox:
                 self._stopped = self._outcome(e, "start function: ")
                 return
             self.close()
-            raise ModuleError(f"cannot instantiate the module: {cause(e)}") from None
+            raise ModuleError(limits.refusal(cause(e), config)) from None
         memory = self.instance.exports(self.store).get("memory")
         if isinstance(memory, wasmtime.Memory):
             self.cx.mem = (GuestMemory(self.store, memory) if self.audit is None
@@ -226,11 +242,29 @@ class Sandbox:
         """The status of a guest stopped by `trap`: its proc_exit code, else a trap (message kept)."""
         if self.cx.exit_code is not None:
             return self.cx.exit_code
-        self.trap_message = where + trap_reason(str(trap))
+        code = trap.trap_code if isinstance(trap, wasmtime.Trap) else None
+        if code == wasmtime.TrapCode.OUT_OF_FUEL:
+            self.limit_message = limits.fuel_message(self.config)
+        elif self.cx.deadline is not None and (  # the epoch passed, or a host call waited until the deadline
+                code == wasmtime.TrapCode.INTERRUPT or self.host.clock_time(Clockid.MONOTONIC) >= self.cx.deadline):
+            self.limit_message = limits.timeout_message(self.config)
+        else:
+            self.trap_message = where + trap_reason(str(trap))
         return TRAP_STATUS
 
+    @property
+    def stop_line(self) -> str | None:
+        """The one line for stderr when the guest was stopped by a trap or a limit (else None)."""
+        if self.limit_message is not None:
+            return f"vwasm: limit: {self.limit_message}"
+        if self.trap_message is not None:
+            return f"vwasm: trap: {self.trap_message}"
+        return None
+
     def close(self) -> None:
-        """Release every host handle the guest still holds."""
+        """Release every host handle the guest still holds (and stop the limit timer)."""
+        if self._timer is not None:
+            self._timer.cancel()
         for fd, desc in self.cx.fds.items():
             self.cx.fds.remove(fd)
             try:
@@ -250,6 +284,6 @@ def run(module, config: Config) -> int:
     """Run a WASI command in a sandbox granting exactly `config`; returns its exit status."""
     box = Sandbox(module, config, command=True)
     status = box.run()
-    if box.trap_message is not None:
-        print(f"vwasm: trap: {box.trap_message}", file=sys.stderr)
+    if box.stop_line is not None:
+        print(box.stop_line, file=sys.stderr)
     return status

@@ -81,7 +81,14 @@ CASES = [
                                '(local.get 2) (local.get 3))) (func (export "_start") (call $f (i64.const 1) '
                                '(i64.const 2) (i64.const 3) (i64.const 4))))'), TRAP, "call stack exhausted"),
     # Huge declarations: refused when instantiated, before anything runs.
-    ("table_of_4g_elements", wasm(f"(module (table 4294967295 funcref) {START})"), REFUSED, "cannot instantiate"),
+    ("table_of_4g_elements", wasm(f"(module (table 4294967295 funcref) {START})"), REFUSED,
+     "the module's table of 4294967295 elements exceeds the table limit"),
+    ("memory_of_4g", wasm(f"(module (memory 65536) {START})"), REFUSED,
+     "the module's initial memory, 4294967296 bytes, exceeds the memory limit"),
+    ("memory64_of_1t", wasm(f"(module (memory i64 16777216) {START})"), REFUSED,
+     "the module's initial memory, 1099511627776 bytes, exceeds the memory limit"),
+    ("many_memories", wasm(f"(module (memory 1) (memory 1) (memory 1) {START})"), REFUSED,
+     "the module declares 3 memories"),
 ]
 
 

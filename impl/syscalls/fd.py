@@ -12,6 +12,7 @@ from vwasm.model import net
 from vwasm.model.rights import need, seek_condition
 
 from ..fdtable import DIR, FILE, SOCKET, STDERR, STDIN, STDIO, STDOUT
+from ..limits import wait_ready
 
 _READABLE = (STDIN, FILE, SOCKET)
 _WRITABLE = (STDOUT, STDERR, FILE, SOCKET)
@@ -36,6 +37,8 @@ def fd_read(cx, fd: int, iovs: int, iovs_len: int, nread_ptr: int) -> int:
     if desc.kind == SOCKET and desc.extra["sock"].shut_rd:
         cx.mem.put_u32(nread_ptr, 0)
         return Errno.SUCCESS
+    if cx.deadline is not None:  # Config.timeout: a stream may block
+        wait_ready(cx, desc)
     cx.mem.put_u32(nread_ptr, cx.host.readv(desc.handle, bufs))
     return Errno.SUCCESS
 
@@ -47,6 +50,8 @@ def fd_write(cx, fd: int, iovs: int, iovs_len: int, nwritten_ptr: int) -> int:
         net.io_rule(desc.extra["sock"], sending=True)
     bufs = cx.mem.iovecs(iovs, iovs_len)
     cx.mem.check(nwritten_ptr, 4, 4)
+    if cx.deadline is not None:  # Config.timeout: a stream may block
+        wait_ready(cx, desc, write=True)
     cx.mem.put_u32(nwritten_ptr, cx.host.writev(desc.handle, bufs))
     return Errno.SUCCESS
 

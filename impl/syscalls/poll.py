@@ -12,6 +12,7 @@ from vwasm.model.wasi import (
 from vwasm.model.rights import SUBSCRIBED, need, subscription_condition
 
 from ..fdtable import FILE, SOCKET, STDERR, STDIN, STDOUT
+from ..limits import check_deadline, wait_until
 
 _READS = (STDIN, FILE, SOCKET)
 _WRITES = (STDOUT, STDERR, FILE, SOCKET)
@@ -65,6 +66,8 @@ def poll_oneoff(cx, in_ptr: int, out_ptr: int, nsubscriptions: int, nevents_ptr:
     wait = None if not clocks else max(0, min(d for _, _, d in clocks) - now)
     if files_ready:
         wait = 0
+    if cx.deadline is not None:  # Config.timeout: never wait past the guest's deadline
+        wait = wait_until(cx, wait, now)
     rh, wh = stream_handles(reads), stream_handles(writes)
     if rh or wh:
         ready_r, ready_w = cx.host.ready(rh, wh, wait)
@@ -72,6 +75,8 @@ def poll_oneoff(cx, in_ptr: int, out_ptr: int, nsubscriptions: int, nevents_ptr:
         cx.host.sleep(wait)
         ready_r, ready_w = [], []
     after = cx.host.clock_time(Clockid.MONOTONIC)
+    if cx.deadline is not None:
+        check_deadline(cx, after)
 
     events = []
     for i, userdata, deadline in clocks:

@@ -15,6 +15,7 @@ from vwasm.model.wasi import (
 from vwasm.model.rights import need
 
 from ..fdtable import SOCKET, Descriptor
+from ..limits import wait_ready
 
 _FILETYPE = {SocketType.STREAM: Filetype.SOCKET_STREAM, SocketType.DGRAM: Filetype.SOCKET_DGRAM}
 _SOCKADDR = {AddressFamily.INET: SOCKADDR_IN, AddressFamily.INET6: SOCKADDR_IN6}
@@ -100,6 +101,8 @@ def sock_accept(cx, fd: int, flags: int, fd_out: int) -> int:
     listener = desc.extra["sock"]
     net.accept_rule(listener, (0, 0))  # only a listening socket accepts (EINVAL otherwise)
     cx.mem.check(fd_out, 4, 4)
+    if cx.deadline is not None:  # Config.timeout: accept may block
+        wait_ready(cx, desc)
     handle, addr, port = cx.host.accept(desc.handle, bool(flags & Fdflags.NONBLOCK))
     sock = net.accept_rule(listener, (int.from_bytes(addr, "big"), port))
     # The connection inherits the listener's inheriting rights, never the right to accept.
@@ -122,6 +125,8 @@ def sock_recv(cx, fd: int, ri_data: int, ri_data_len: int, ri_flags: int, ro_dat
     bufs = cx.mem.iovecs(ri_data, ri_data_len)
     cx.mem.check(ro_datalen, 4, 4)
     cx.mem.check(ro_flags, 2, 2)
+    if cx.deadline is not None and not sock.shut_rd:  # Config.timeout: recv may block
+        wait_ready(cx, desc)
     # After shutdown(RD) reads see end of stream.
     n, truncated = (0, False) if sock.shut_rd else cx.host.recv(
         desc.handle, bufs, bool(ri_flags & Riflags.RECV_PEEK), bool(ri_flags & Riflags.RECV_WAITALL))
@@ -139,6 +144,8 @@ def sock_send(cx, fd: int, si_data: int, si_data_len: int, si_flags: int, so_dat
     net.io_rule(desc.extra["sock"], sending=True)
     bufs = cx.mem.iovecs(si_data, si_data_len)
     cx.mem.check(so_datalen, 4, 4)
+    if cx.deadline is not None:  # Config.timeout: send may block
+        wait_ready(cx, desc, write=True)
     cx.mem.put_u32(so_datalen, cx.host.send(desc.handle, bufs))
     return Errno.SUCCESS
 

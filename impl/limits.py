@@ -1,0 +1,122 @@
+"""Limits on what a guest may consume: `Config.fuel`, `.timeout`, `.max_memory` (and `.max_fds`,
+which the descriptor table enforces itself).
+
+Each is enforced by the engine: fuel by wasmtime's fuel counter; wall-clock time by epoch
+interruption (a timer thread bumps the engine's epoch at the deadline); linear memory and tables by
+the store's limiter, so `memory.grow` and `table.grow` return -1 past it and a module that declares
+more than the limit from the start is refused at instantiation. Wasm code cannot outrun the epoch,
+but a host call can block, so the calls that may wait (`poll_oneoff`, `fd_read`/`fd_write` on a
+stream, `sock_accept`, `sock_recv`, `sock_send`) wait only until the deadline (`wait_ready`,
+`wait_until`) and then stop the guest too.
+Fuel and epoch checks cost speed in compiled code, so an engine gets them only when asked.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import weakref
+
+import wasmtime
+
+from vwasm.model.wasi import Clockid, Fdflags
+
+from .errors import Trap
+
+DEFAULT_MAX_MEMORY = 1 << 30  # bytes per linear memory (wasm32 could reach 4 GiB)
+MAX_TABLE_ELEMENTS = 1 << 20  # per table; C programs use a few thousand
+MAX_MEMORIES = 1  # a WASI command has one memory: the byte limit is then the guest's whole memory
+
+# Whether an engine we made can count fuel / be interrupted (wasmtime cannot be asked afterwards).
+_ENGINE_FEATURES: "weakref.WeakKeyDictionary[wasmtime.Engine, tuple[bool, bool]]" = weakref.WeakKeyDictionary()
+
+
+class DeadlineReached(Trap):
+    """A host call reached the guest's deadline (Config.timeout) while waiting: the guest stops."""
+
+
+def engine_for(config) -> wasmtime.Engine:
+    """A new engine able to enforce `config`'s fuel and timeout (a timeout needs its own engine:
+    the timer bumps the epoch of every store of its engine)."""
+    settings = wasmtime.Config()
+    fuel, epochs = config.fuel is not None, config.timeout is not None
+    settings.consume_fuel = fuel
+    settings.epoch_interruption = epochs
+    engine = wasmtime.Engine(settings)
+    _ENGINE_FEATURES[engine] = (fuel, epochs)
+    return engine
+
+
+def check_engine(engine: wasmtime.Engine, config) -> None:
+    """An embedder's engine must have been made by `engine_for` for a fuel or time limit."""
+    fuel, epochs = _ENGINE_FEATURES.get(engine, (False, False))
+    if (config.fuel is not None and not fuel) or (config.timeout is not None and not epochs):
+        raise ValueError("Config.fuel and Config.timeout need an engine made by vwasm.limits.engine_for(config)")
+
+
+def apply(store: wasmtime.Store, config) -> None:
+    """Set the store's limiter and fuel (before instantiation: the start function counts too)."""
+    store.set_limits(memory_size=config.max_memory, table_elements=MAX_TABLE_ELEMENTS, memories=MAX_MEMORIES)
+    if config.fuel is not None:
+        store.set_fuel(config.fuel)
+    if config.timeout is not None:
+        store.set_epoch_deadline(1)
+
+
+class Timer:
+    """Bumps the engine's epoch once `seconds` have passed: compiled code then traps (INTERRUPT)."""
+
+    def __init__(self, engine: wasmtime.Engine, seconds: float) -> None:
+        self._thread = threading.Timer(seconds, engine.increment_epoch)
+        self._thread.daemon = True
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._thread.cancel()
+
+
+# --- host calls that may block wait only until the deadline -------------------------------------
+def wait_ready(cx, desc, write: bool = False) -> None:
+    """Before a call that may block on `desc`: wait until it is ready, or stop the guest at the
+    deadline. Only when a deadline is set (callers test `cx.deadline`) and `desc` blocks."""
+    if desc.fdflags & Fdflags.NONBLOCK:
+        return
+    remaining = max(0, cx.deadline - cx.host.clock_time(Clockid.MONOTONIC))
+    ready_r, ready_w = cx.host.ready([] if write else [desc.handle], [desc.handle] if write else [], remaining)
+    if not (ready_r or ready_w):
+        raise DeadlineReached("timeout reached while waiting")
+
+
+def wait_until(cx, wait: int | None, now: int) -> int:
+    """A wait of `wait` ns (None: forever) starting at `now`, cut at the deadline."""
+    remaining = max(0, cx.deadline - now)
+    return remaining if wait is None else min(wait, remaining)
+
+
+def check_deadline(cx, now: int) -> None:
+    """After a wait cut by `wait_until`: stop the guest if the deadline has come."""
+    if now >= cx.deadline:
+        raise DeadlineReached("timeout reached while waiting")
+
+
+# --- the one line that names the limit a guest hit --------------------------------------------------
+_PAGE = 65536
+
+
+def refusal(reason: str, config) -> str:
+    """Why instantiation failed (wasmtime's `reason`), naming the limit a declaration exceeds."""
+    if m := re.search(r"memory minimum size of (\d+) pages exceeds memory limits", reason):
+        return (f"the module's initial memory, {int(m[1]) * _PAGE} bytes, exceeds the memory limit "
+                f"{config.max_memory} bytes (--max-memory)")
+    if m := re.search(r"table minimum size of (\d+) elements exceeds table limits", reason):
+        return f"the module's table of {m[1]} elements exceeds the table limit {MAX_TABLE_ELEMENTS} elements"
+    if m := re.search(r"memory count too high at (\d+)", reason):
+        return f"the module declares {m[1]} memories; at most {MAX_MEMORIES} is allowed"
+    return f"cannot instantiate the module: {reason}"
+
+
+def fuel_message(config) -> str:
+    return f"fuel {config.fuel} exhausted (--fuel)"
+
+
+def timeout_message(config) -> str:
+    return f"timeout {config.timeout:g} s reached (--timeout)"
