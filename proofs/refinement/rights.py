@@ -389,8 +389,11 @@ def _scenarios() -> list[Scenario]:
     add("fd_write", "stderr", lambda t: {FD: 2}, write)
     add("fd_readdir", "directory", subdir, lambda t, f: t.step(
         "fd_readdir", lambda s: t.sb.fd_readdir(s, f[FD], 0), f[FD], BUF, 1024, 0, OUT))
-    add("fd_seek", "file", file, lambda t, f: t.step(
-        "fd_seek", lambda s: t.sb.fd_seek(s, f[FD], 5, 0), f[FD], 5, 0, OUT), conditions=("moves",))
+    # Every seek but (0, CUR) moves: by an offset, or to a place given by whence alone.
+    for offset, whence in ((5, 0), (0, 0), (3, 1), (0, 2)):
+        add("fd_seek", "file", file, lambda t, f, offset=offset, whence=whence: t.step(
+            "fd_seek", lambda s: t.sb.fd_seek(s, f[FD], offset, whence), f[FD], offset, whence, OUT),
+            conditions=("moves",))
     add("fd_seek", "file", file, lambda t, f: t.step(
         "fd_seek", lambda s: t.sb.fd_seek(s, f[FD], 0, 1), f[FD], 0, 1, OUT), conditions=("query",))
     add("fd_tell", "file", file, lambda t, f: t.step("fd_tell", lambda s: t.sb.fd_tell(s, f[FD]), f[FD], OUT))
@@ -635,16 +638,57 @@ MUTATING = ("fd_allocate", "fd_filestat_set_size", "fd_filestat_set_times", "fd_
             "path_remove_directory", "path_rename", "path_symlink", "path_unlink_file")
 
 
-def _readonly_case(what: str, run: Callable) -> None:
+def _readonly_allowed() -> list[tuple[str, Callable]]:
+    """What a read-only preopen still lets the guest do (reading, listing, stat, links, offsets,
+    flushing): each must succeed, changing nothing."""
+    from vwasm.model.wasi import Fdflags, Oflags
+    cases = []
+
+    def read(t, f):
+        t.iov(bytes(4))
+        return t.step("fd_read", lambda s: t.sb.fd_read(s, f, (4,)), f, IOV, 1, OUT)
+    for where, dirfd in (("the read-only preopen", lambda t: RO),
+                         ("a directory opened beneath it", lambda t: t.opendir(RO, "d"))):
+        def c(name, run, dirfd=dirfd):
+            cases.append((f"{name} beneath {where}", lambda t: run(t, dirfd(t))))
+        c("fd_read of a file", lambda t, d: read(t, t.open(d, "f")))
+        c("fd_pread of a file", lambda t, d: (lambda f: (t.iov(bytes(4)), t.step(
+            "fd_pread", lambda s: t.sb.fd_pread(s, f, (4,), 1), f, IOV, 1, 1, OUT))[1])(t.open(d, "f")))
+        c("fd_seek of a file", lambda t, d: (lambda f: t.step(
+            "fd_seek", lambda s: t.sb.fd_seek(s, f, 3, 0), f, 3, 0, OUT))(t.open(d, "f")))
+        c("fd_tell of a file", lambda t, d: (lambda f: t.step(
+            "fd_tell", lambda s: t.sb.fd_tell(s, f), f, OUT))(t.open(d, "f")))
+        c("fd_sync of a file", lambda t, d: (lambda f: t.step(
+            "fd_sync", lambda s: t.sb.fd_sync(s, f), f))(t.open(d, "f")))
+        c("fd_filestat_get of a file", lambda t, d: (lambda f: t.step(
+            "fd_filestat_get", lambda s: t.sb.fd_filestat_get(s, f), f, STAT))(t.open(d, "f")))
+        c("path_open(O_DSYNC) of a file", lambda t, d: t.step(
+            "path_open", lambda s: t.sb.path_open(s, d, 0, "f", 0, (1 << 30) - 1, 0, Fdflags.DSYNC),
+            d, 0, ("path", "f"), 0, (1 << 30) - 1, 0, Fdflags.DSYNC, OUT))
+        c("path_open(O_DIRECTORY)", lambda t, d: t.step(
+            "path_open", lambda s: t.sb.path_open(s, d, 0, "e", Oflags.DIRECTORY, 0, 0, 0),
+            d, 0, ("path", "e"), Oflags.DIRECTORY, 0, 0, 0, OUT))
+        c("fd_readdir", lambda t, d: t.step(
+            "fd_readdir", lambda s: t.sb.fd_readdir(s, d, 0), d, BUF, 1024, 0, OUT))
+        c("path_filestat_get", lambda t, d: t.step(
+            "path_filestat_get", lambda s: t.sb.path_filestat_get(s, d, 1, "l"), d, 1, ("path", "l"), STAT))
+        c("path_readlink", lambda t, d: t.step(
+            "path_readlink", lambda s: t.sb.path_readlink(s, d, "l", 64), d, ("path", "l"), BUF, 64, OUT))
+    return cases
+
+
+def _readonly_case(what: str, run: Callable, allowed: bool = False) -> None:
+    """A refused call (ENOTCAPABLE), or with `allowed` one that succeeds; either way the tree is unchanged."""
     from vwasm.model.wasi import Errno
     t = Trio()
     try:
         before = _real_tree(t.root)
         err = run(t)
-        if err != Errno.NOTCAPABLE:
-            raise Counterexample(f"read-only preopen: {what}: {Errno(err).name} everywhere, not NOTCAPABLE")
+        expected = Errno.SUCCESS if allowed else Errno.NOTCAPABLE
+        if err != expected:
+            raise Counterexample(f"read-only preopen: {what}: {Errno(err).name} everywhere, not {expected.name}")
         if _real_tree(t.root) != before:
-            raise Counterexample(f"read-only preopen: {what}: NOTCAPABLE, but the tree changed")
+            raise Counterexample(f"read-only preopen: {what}: {expected.name}, but the tree changed")
         t.trees_agree(f"read-only preopen: {what}")
     finally:
         t.close()
@@ -720,6 +764,7 @@ def _witx_sentences() -> int:
 
 N_MIN_CASES = 85  # (scenario, right, argument) pairs, each tried with the right missing and present
 N_MIN_READONLY = 40
+N_MIN_READONLY_ALLOWED = 20
 
 
 @obligation("refinement.rights", family=STATEFUL, tool="enumeration", guarantee="3 (every operation checks its rights)",
@@ -749,11 +794,15 @@ def rights() -> Outcome:
         raise TooLittleEvidence(f"tree-changing calls with no read-only case: {sorted(set(MUTATING) - reached)}")
     for what, run in ro:
         _readonly_case(what, run)
-    if cases < N_MIN_CASES or len(ro) < N_MIN_READONLY:
-        raise TooLittleEvidence(f"{cases} rights cases, {len(ro)} read-only cases")
+    ok = _readonly_allowed()
+    for what, run in ok:
+        _readonly_case(what, run, allowed=True)
+    if cases < N_MIN_CASES or len(ro) < N_MIN_READONLY or len(ok) < N_MIN_READONLY_ALLOWED:
+        raise TooLittleEvidence(f"{cases} rights cases, {len(ro)} read-only refusals, {len(ok)} read-only reads")
     return Outcome(
         f"{len(triples)} (call, right, argument) table entries over {len(scenarios)} scenarios: {cases} cases, "
         f"each with the right missing (ENOTCAPABLE, nothing changed) and exactly the needed rights (SUCCESS) "
         f"in the model and the runtime over ModelHost and PosixHost ({net_cases} of them on sockets); "
-        f"{len(ro)} read-only preopen cases refused, tree unchanged; {named} witx facts about rights "
+        f"{len(ro)} tree-changing calls against a read-only preopen refused and {len(ok)} reads through it "
+        f"allowed, tree unchanged; {named} witx facts about rights "
         f"(names and sentences) hold of the table ({time.perf_counter() - t0:.1f} s)", status="checked")
