@@ -16,6 +16,7 @@ import importlib
 import multiprocessing as mp
 import os
 import pkgutil
+import signal
 import sys
 import time
 import traceback
@@ -62,6 +63,7 @@ class Result:
 
 
 def _child(conn, obligation: str, mutant: str | None, deadline: float) -> None:
+    os.setpgid(0, 0)  # a group of its own, so that what the check starts dies with it (_kill_group)
     t0 = time.perf_counter()
     core._DEADLINE[0] = time.monotonic() + deadline
     try:
@@ -84,12 +86,32 @@ def _child(conn, obligation: str, mutant: str | None, deadline: float) -> None:
     conn.close()
 
 
+def _kill_group(p) -> None:
+    """Kill a child and everything it started: a timed-out check's subprocesses (crosshair, guests)
+    must not go on loading the machine under the checks that follow. Called before the child is
+    reaped, so its group number cannot have been reused."""
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def run_tasks(tasks: list[tuple[str, str | None, float]], jobs: int, on_done=None) -> dict:
     """tasks: (obligation, mutant or None, deadline in s). Returns {(obl, mutant): Result}."""
     ctx = mp.get_context("fork")
     pending = list(tasks)
     running: dict = {}
     results: dict = {}
+    try:
+        _run(ctx, pending, running, results, jobs, on_done)
+    finally:
+        for p, *_ in running.values():
+            _kill_group(p)
+            p.kill()
+    return results
+
+
+def _run(ctx, pending, running, results, jobs, on_done) -> None:
     while pending or running:
         while pending and len(running) < jobs:
             obl, mut, deadline = pending.pop(0)
@@ -115,13 +137,13 @@ def run_tasks(tasks: list[tuple[str, str | None, float]], jobs: int, on_done=Non
                 p.kill()
                 res = Result(key[0], "timeout", f"no answer within {deadline:.0f} s", elapsed)
             if res is not None:
+                _kill_group(p)
                 p.join(timeout=5)
                 rd.close()
                 del running[key]
                 results[key] = res
                 if on_done:
                     on_done(key, res)
-    return results
 
 
 def _fmt_time(s: float) -> str:
