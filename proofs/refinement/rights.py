@@ -9,7 +9,8 @@ succeeds, then:
     base or the inheriting rights, as the table says); the runtime over ModelHost, the runtime over
     PosixHost (a real temporary tree) and the model must all answer ENOTCAPABLE, with no effect:
     the tree (PosixHost: contents, mtime, ctime, nlink of every entry), the descriptor table (rights,
-    flags, file offsets), guest memory and stdout/stderr unchanged;
+    flags, file offsets), guest memory, stdout/stderr and the network (ModelHost's sockets; on the
+    real loopback the bytes waiting and pending connections) unchanged;
   - *present*: every descriptor argument holds exactly the rights the table says the call needs
     there, nothing more; all three must succeed (so a handler checking a right the table does not
     name, or the right on the wrong argument, fails here).
@@ -18,12 +19,16 @@ Read-only preopen (`Config.preopen_dir(..., read_only=True)`, the model's `Preop
 every call that can change the tree is tried on it directly, through a directory and a file opened
 beneath it (asking for every right), and, for renames and links, with a writable preopen on the
 other side in both directions; all three worlds must refuse with ENOTCAPABLE and leave the tree
-unchanged. Sockets: a granted listener and a connection to it, on the real loopback (PosixHost) and
-ModelHost's abstract one.
+unchanged. And what it still allows (reading, listing, stat, readlink, offsets, flushing, from it
+and from a directory beneath it) must succeed, the tree unchanged. Sockets: a granted listener and
+a connection to it, on the real loopback (PosixHost) and ModelHost's abstract one.
 
 Every table row must be reached by at least one scenario (a new row without one fails the
-obligation); the table is also checked against the witx's naming of the rights ("the right to
-invoke `fd_advise`" is FD_ADVISE, `path_rename`'s source/target rights on its old/new directory).
+obligation). The table itself is checked against the witx, transcribed apart from it: the rights
+named after a call ("the right to invoke `fd_advise`" is FD_ADVISE; `path_rename`'s source/target
+rights on its old/new directory) and the other sentences (`WITX_SENTENCES`: FD_READ covers
+`sock_recv`, O_CREAT needs PATH_CREATE_FILE, ...) -- so a wrong row, on which model and runtime
+would agree, fails too.
 """
 from __future__ import annotations
 
