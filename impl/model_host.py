@@ -538,6 +538,25 @@ class ModelHost:
         if not s.stream:
             self.net.guests.remove(s)
 
+    def tcp_state(self, h) -> str:
+        """The TCP state Linux shows for the socket (TCP_INFO), once the loopback has delivered
+        everything in flight; "" for a datagram socket."""
+        s = self._sock(h)
+        if not s.stream:
+            return ""
+        if s.state != "connected":
+            return "LISTEN" if s.state == "listening" else "CLOSE"
+        if s.done:  # reset, or FINs both ways (the end that closed first left a TIME_WAIT twin)
+            return "CLOSE"
+        return "CLOSE_WAIT" if s.fin else "FIN_WAIT2" if s.shut_wr else "ESTABLISHED"
+
+    def queued(self, h) -> int:
+        """What FIONREAD reports: the bytes buffered (a datagram socket: the first datagram's size)."""
+        s = self._sock(h)
+        if s.state == "listening":
+            return 0
+        return len(s.rx) if s.stream else len(s.rx[0]) if s.rx else 0
+
     def readiness(self, h) -> tuple[bool, bool]:
         """(readable, writable) as poll(2) reports a socket on Linux (small buffers never fill)."""
         s = self._sock(h)

@@ -289,12 +289,18 @@ def _runtime(netlist):
 
 
 def _handler(cx, name: str, *args) -> int:
+    """The handler's errno; a trap is raised as such; any other exception is a bug (§1.5)."""
     from vwasm import syscalls
+    from vwasm.errors import Trap
     from vwasm.model.wasi import WasiError
     try:
         return int(syscalls.HANDLERS[name](cx, *args))
     except WasiError as e:
         return int(e.errno)
+    except Trap:
+        raise
+    except Exception as e:  # noqa: BLE001
+        raise Counterexample(f"{name}{args} raised {type(e).__name__}: {e}") from None
 
 
 N_NETLISTS = 600
