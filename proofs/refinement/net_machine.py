@@ -741,11 +741,11 @@ class NetMachine(RuleBasedStateMachine):
         what is in flight (on a loaded machine the kernel may do that after the call returned)."""
         pairs = [(fd, d.handle, self.posix.sockets()[fd].handle) for fd, d in self.mod.sockets().items()]
         want = {fd: self.model_view(mh) for fd, mh, _ in pairs}
-        for i in range(80):
+        for i in range(110):
             got = {fd: _kernel_view(ph) for fd, _, ph in pairs}
             if got == want:
                 return
-            time.sleep(0.0005 * i)  # up to ~1.6 s in all
+            time.sleep(0.0005 * i)  # up to ~3 s in all
         bad = {fd: (want[fd], got[fd]) for fd in want if want[fd] != got[fd]}
         raise Counterexample(f"sockets as (TCP state, bytes queued, readable, writable): ModelHost vs the kernel {bad}")
 
