@@ -281,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
           f"({len(chosen) - len(to_run)} listed equivalent), {args.jobs} at a time", file=sys.stderr, flush=True)
     with ThreadPoolExecutor(args.jobs) as ex:
         list(ex.map(one, to_run))
-    if not args.sample and not args.file and not args.match:
+    if not args.strict:
         # Remember each kill's first killer for the next runs (the CI sample tries it first).
         killers.update({r["key"]: r["killer"] for r in records if r["verdict"] == "killed"})
         KILLERS.write_text(json.dumps(dict(sorted(killers.items())), indent=0) + "\n")
