@@ -200,7 +200,7 @@ class Sandbox:
             # back as an error with a wasm backtrace); anything else refused the instance.
             if isinstance(e, wasmtime.Trap) or "wasm backtrace" in str(e):
                 self.instance = None
-                self._stopped = self._outcome(e, "start function: ")
+                self._stopped = self._outcome(e, "instantiation (segments or start function): ")
                 return
             self.close()
             raise ModuleError(limits.refusal(cause(e), config)) from None

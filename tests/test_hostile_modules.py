@@ -65,14 +65,19 @@ CASES = [
                                   '(export "_start" (func $e)))'), REFUSED, "_start must take and return nothing"),
     # The start function (the module's own `start`, run at instantiation) and running out of stack.
     ("start_function_traps", wasm(f'(module (func $s unreachable) (start $s) {START})'), TRAP,
-     "vwasm: trap: start function: wasm trap: wasm `unreachable` instruction executed"),
+     "vwasm: trap: instantiation (segments or start function): wasm trap: wasm `unreachable` instruction executed"),
     ("start_function_divides_by_zero", wasm(
         f'(module (func $s (drop (i32.div_u (i32.const 1) (i32.const 0)))) (start $s) {START})'), TRAP,
      "integer divide by zero"),
     ("start_function_host_call", wasm(
         f'(module {WASI.format(name="fd_write", sig="$w (param i32 i32 i32 i32) (result i32)")}'
         '(memory (export "memory") 1) (func $s (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) '
-        f'(i32.const 8)))) (start $s) {START})'), TRAP, "vwasm: trap: start function: fd_write: out-of-bounds"),
+        f'(i32.const 8)))) (start $s) {START})'), TRAP,
+     "vwasm: trap: instantiation (segments or start function): fd_write: out-of-bounds"),
+    ("data_segment_out_of_bounds", wasm(f'(module (memory 1) (data (i32.const 70000) "x") {START})'), TRAP,
+     "vwasm: trap: instantiation (segments or start function): wasm trap: out of bounds memory access"),
+    ("element_segment_out_of_bounds", wasm(f"(module (table 1 funcref) (func $f) (elem (i32.const 5) $f) {START})"),
+     TRAP, "out of bounds table access"),
     ("start_function_recursion", wasm(f'(module (func $s (call $s)) (start $s) {START})'), TRAP,
      "call stack exhausted"),
     ("stack_exhaustion", wasm('(module (func $f (call $f)) (func (export "_start") (call $f)))'), TRAP,
