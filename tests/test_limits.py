@@ -88,6 +88,46 @@ def test_timeout_stops_a_guest_blocked_in_sock_accept(wasm):
     assert elapsed < 0.5 + SLACK
 
 
+POLL_STDIN = """(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i32.store8 (i32.const 8) (i32.const 1))  ;; one subscription: FD_READ on fd 0 (userdata 0), no clock
+    (i32.store (i32.const 16) (i32.const 0))
+    (drop (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 200)))))"""
+
+WRITE_FOREVER = """(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 1024))  ;; one iovec: 64 KiB at 1024
+    (i32.store (i32.const 4) (i32.const 65536))
+    (loop (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))) (br 0))))"""
+
+
+def test_timeout_stops_poll_oneoff_waiting_on_stdin_alone(tmp_path):
+    path = tmp_path / "poll.wat"
+    path.write_text(POLL_STDIN)
+    with subprocess.Popen(["sleep", "120"], stdout=subprocess.PIPE) as writer:
+        r, elapsed = timed("--timeout", 0.5, path, stdin=writer.stdout)
+        writer.kill()
+    assert r.returncode == STOPPED
+    assert one_line(r.stderr) == "vwasm: limit: timeout 0.5 s reached (--timeout)"
+    assert elapsed < 0.5 + SLACK
+
+
+def test_timeout_stops_a_guest_blocked_writing_to_a_full_pipe(tmp_path):
+    """Nobody reads the guest's stdout: once the pipe is full, fd_write would block for ever."""
+    path = tmp_path / "write.wat"
+    path.write_text(WRITE_FOREVER)
+    with subprocess.Popen([*VWASM, "--timeout", "0.5", str(path)], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as guest:
+        status = guest.wait(timeout=60)  # the pipe is read only after the guest has stopped
+        stderr = guest.stderr.read()
+    assert status == STOPPED
+    assert one_line(stderr) == "vwasm: limit: timeout 0.5 s reached (--timeout)"
+
+
 def test_timeout_lets_blocking_calls_finish_in_time(wasm):
     """Waiting for the deadline must not change what a blocking call does when its data comes."""
     r = vwasm_run("--timeout", 30, wasm("limit_read_stdin"), stdin=None, input="hello\n")
