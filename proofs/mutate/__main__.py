@@ -278,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         return rec
 
     print(f"{len(everything)} mutants generated over {len(texts)} files; running {len(to_run)} "
-          f"({len(chosen) - len(to_run)} listed equivalent), {args.jobs} at a time", file=sys.stderr, flush=True)
+          f"({sum(m.key in equivalents for m, _ in chosen)} listed equivalent, {len(previous)} already decided), "
+          f"{args.jobs} at a time", file=sys.stderr, flush=True)
     with ThreadPoolExecutor(args.jobs) as ex:
         list(ex.map(one, to_run))
     if not args.strict:
