@@ -10,8 +10,8 @@ import itertools
 
 from proofs.refinement.ch_evidence import seen
 from vwasm.model.fs import ROOT, FileSystem
-from vwasm.model.scenarios import pick
 from vwasm.model.paths import beneath, resolve
+from vwasm.model.scenarios import pick
 from vwasm.model.wasi import WasiError
 
 _fs = FileSystem()

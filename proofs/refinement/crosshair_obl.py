@@ -80,8 +80,8 @@ def run_crosshair(target: str, iterations: int, min_runs: int, min_kinds: int, e
 # Iterations per harness. The sandbox harnesses cost ~0.2 s of CPU an iteration, growing with the
 # depth of the search tree; `resolve_confined` exhausts its paths well before its cap.
 PATHS_ITERATIONS, SANDBOX_ITERATIONS = 1000, 40
-# Each of the four takes 6-10 s of CPU on this machine (2 cores), a mutant's counterexample 1-3 s:
-# the budget caps at ~9x that, so that `--slow 3` still leaves 3x.
+# On this machine (2 cores) the sandbox harnesses take 7-10 s of CPU each, `resolve_confined` 2.5 s,
+# a mutant's counterexample 1-3 s: the budget caps at ~9x that, so that `--slow 3` still leaves 3x.
 BUDGET = 90
 
 
