@@ -1,7 +1,7 @@
 """Three worlds driven by the same call sequence: the runtime's handlers over ModelHost, the same
 handlers over PosixHost on a real temporary directory, and the model's transitions
 (`vwasm.model.sandbox`). Handlers are called directly with a `Context` whose memory is a plain
-buffer (no wasm). Every non-socket call of preview1 is a rule (sockets: `proofs/refinement/sockets.py`).
+buffer (no wasm). Every non-socket call of preview1 is a rule (sockets: `net_machine.py`).
 After every call the worlds must agree on the errno and the results, and then:
 
   - the whole tree (the three preopens and the file beside them) is the same in the model
@@ -45,7 +45,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from proofs.core import Counterexample
-from vwasm.model.wasi import Rights
+from vwasm.model.wasi import DIR_RIGHTS, FILE_RIGHTS, Rights
 
 # --- the configuration and the starting tree -------------------------------------------------------
 PREOPENS = (("box", "/box", False), ("two", "/two", False), ("ro", "/ro", True))  # fds 3, 4, 5
@@ -109,10 +109,19 @@ FRESH = ["new", "n2", "d/new", "e/new", "rd/new", "f", "d", "t/", "e"]
 LINKS = ["ld", "lf", "ldd", "dang", "esc", "sec", "tw", "rl", "d/../lf", "f", "nothere"]
 ALL = (1 << 30) - 1
 RIGHT_BITS = st.integers(0, 29)
-RIGHTS = st.one_of(st.just(ALL), RIGHT_BITS.map(lambda b: ALL & ~(1 << b)), st.integers(0, ALL),
+FILE_BITS = [1 << b for b in range(30) if FILE_RIGHTS >> b & 1]
+DIR_BITS = [1 << b for b in range(30) if DIR_RIGHTS >> b & 1]
+# All rights; all but one a file or a directory can use (one call then misses exactly it); any subset.
+RIGHTS = st.one_of(st.just(ALL), st.sampled_from(FILE_BITS).map(lambda r: ALL & ~r),
+                   st.sampled_from(DIR_BITS).map(lambda r: ALL & ~r), st.integers(0, ALL),
                    st.sampled_from([0, 0x2 | 0x40 | 0x4 | 0x20, 0x2, 0x40]))
 RIGHT_NAMES = [(n, v) for n, v in vars(Rights).items() if n.isupper() and type(v) is int and v and v & (v - 1) == 0]
 FD_INDEX = st.integers(0, 15)  # which descriptor: see Machine.fd_at
+NARROWED = {"read": "fd_read", "pread": "fd_pread", "write": "fd_write", "pwrite": "fd_pwrite", "seek": "fd_seek",
+            "tell": "fd_tell", "sync": "fd_sync", "datasync": "fd_datasync", "advise": "fd_advise",
+            "allocate": "fd_allocate", "set_size": "fd_filestat_set_size", "set_flags": "fd_fdstat_set_flags",
+            "filestat": "fd_filestat_get", "set_times": "fd_filestat_set_times", "readdir": "fd_readdir",
+            "open": "path_open"}  # Machine.narrowed: its calls and their handlers
 FIT = st.sampled_from(["exact", "short", "long", "zero", "big"])  # an output buffer against its answer
 
 
@@ -421,7 +430,8 @@ class Machine(RuleBasedStateMachine):
     def fd_at(self, i: int) -> int:
         """Descriptor number i: mostly an open one (the newest first), sometimes a standard stream,
         a preopen, the lowest free number or a number never opened."""
-        pool = [fd for fd in self.live()[::-1] if fd > 5] + [3, 4, 5, 0, 1, 2, self.lowest_free(), 17]
+        opened = [fd for fd in self.live()[::-1] if fd > 5]
+        pool = opened * 2 + [3, 4, 5, 0, 1, 2, self.lowest_free(), 17]
         return pool[i % len(pool)]
 
     def dir_at(self, i: int) -> int:
@@ -515,10 +525,79 @@ class Machine(RuleBasedStateMachine):
         fd = self.fd_at(at)
         t = self.mod.table().get(fd, ("none", 0, 0, 0))
         base, inh = t[1], t[2]
-        base, inh = {"drop one": (base & ~(1 << bit), inh & ~(1 << bit)), "subset": (base & mask, inh & mask),
+        held = [b for b in range(30) if base >> b & 1] or [bit]
+        drop = 1 << held[bit % len(held)]  # one right the descriptor holds
+        base, inh = {"drop one": (base & ~drop, inh & ~drop), "subset": (base & mask, inh & mask),
                      "grow": (base | 1 << bit, inh), "same": (base, inh)}[how]
         self.step("fd_fdstat_set_rights", lambda: self.sb.fd_fdstat_set_rights(self.s, fd, base, inh),
                   (fd, base, inh), f"({fd}, {base:#x}, {inh:#x})", fds=(fd,))
+
+    @rule(at=st.integers(0, 3), bit=RIGHT_BITS, call=st.sampled_from(sorted(NARROWED)))
+    def narrowed(self, at, bit, call):
+        """A descriptor (one of the newest, or a preopen) loses one right it holds, then a call that may
+        need exactly that right is made on it."""
+        kind = "dir" if call in ("readdir", "open") else "file"
+        fds = [fd for fd, t in sorted(self.mod.table().items(), reverse=True) if t[0] == kind]
+        if not fds and kind == "file":  # open one first (a file beside every preopen)
+            dirs = [fd for fd, t in self.mod.table().items() if t[0] == "dir"]
+            if dirs:
+                self._open(dirs[at % len(dirs)], "f" if at % 2 else "t", 0, ALL, ALL, False, 0)
+            fds = [fd for fd, t in sorted(self.mod.table().items(), reverse=True) if t[0] == kind]
+        if fds:
+            self._narrowed_call(fds[at % len(fds)], bit, call)
+
+    def _narrowed_call(self, fd, bit, call):
+        base, inh = self.mod.table()[fd][1:3]
+        # Mostly a right the call needs (the rights table only steers the choice: the model and the
+        # runtime are still what is compared), else any right the descriptor holds.
+        from vwasm.model.rights import REQUIRES
+        wanted = 0
+        for n in REQUIRES.get(NARROWED[call], ()):
+            wanted |= n.right
+        held = [b for b in range(30) if base >> b & 1 and (bit & 1 or wanted >> b & 1)]
+        if not held:
+            return
+        drop = 1 << held[bit % len(held)]
+        self.step("fd_fdstat_set_rights", lambda: self.sb.fd_fdstat_set_rights(self.s, fd, base & ~drop, inh),
+                  (fd, base & ~drop, inh), f"({fd}, {base & ~drop:#x}, {inh:#x})", fds=(fd,))
+        simple = {"sync": "fd_sync", "datasync": "fd_datasync"}
+        if call in ("read", "pread"):
+            return self._read(fd, 4, 0 if call == "pread" else None)
+        if call in ("write", "pwrite"):
+            return self._write(fd, b"ab", 1 if call == "pwrite" else None)
+        if call in simple:
+            name = simple[call]
+            return self.step(name, lambda: getattr(self.sb, name)(self.s, fd), (fd,), f"({fd})", fds=(fd,))
+        if call == "seek":
+            return self.step("fd_seek", lambda: self.sb.fd_seek(self.s, fd, 1, 0), (fd, 1, 0, OUT), f"({fd})",
+                             result=lambda w: w.u64(OUT), model_result=lambda r: r[0], outs=((OUT, 8),), fds=(fd,))
+        if call == "tell":
+            return self.step("fd_tell", lambda: self.sb.fd_tell(self.s, fd), (fd, OUT), f"({fd})",
+                             result=lambda w: w.u64(OUT), model_result=lambda r: r[0], outs=((OUT, 8),), fds=(fd,))
+        if call == "advise":
+            return self.step("fd_advise", lambda: self.sb.fd_advise(self.s, fd, 0, 1, 0), (fd, 0, 1, 0), f"({fd})",
+                             fds=(fd,))
+        if call == "allocate":
+            return self.step("fd_allocate", lambda: self.sb.fd_allocate(self.s, fd, 0, 1), (fd, 0, 1), f"({fd})",
+                             fds=(fd,))
+        if call == "set_size":
+            return self.step("fd_filestat_set_size", lambda: self.sb.fd_filestat_set_size(self.s, fd, 3), (fd, 3),
+                             f"({fd})", fds=(fd,))
+        if call == "set_flags":
+            return self.step("fd_fdstat_set_flags", lambda: self.sb.fd_fdstat_set_flags(self.s, fd, 1), (fd, 1),
+                             f"({fd})", fds=(fd,))
+        if call == "filestat":
+            return self.step("fd_filestat_get", lambda: self.sb.fd_filestat_get(self.s, fd), (fd, STAT), f"({fd})",
+                             result=lambda w: w.filestat(STAT),
+                             model_result=lambda r: _stat_view(r[0].filetype, r[0].nlink, r[0].size),
+                             outs=((STAT, 64),), fds=(fd,))
+        if call == "set_times":
+            return self.step("fd_filestat_set_times", lambda: self.sb.fd_filestat_set_times(self.s, fd, 5, 6, 1 | 4),
+                             (fd, 5, 6, 1 | 4), f"({fd})", fds=(fd,))
+        if call == "readdir":
+            return self.step("fd_readdir", lambda: self.sb.fd_readdir(self.s, fd, 0), (fd, BUF, 0, 0, OUT), f"({fd})",
+                             outs=((OUT, 4),), fds=(fd,))
+        return self._open(fd, "f", 1 | 8 * (bit & 1), FILE_RIGHTS, 0, False, 0)
 
     @rule(at=FD_INDEX)
     def fdstat(self, at):
@@ -550,7 +629,7 @@ class Machine(RuleBasedStateMachine):
                   model_result=lambda r: r[0], outs=((BUF, n),), fds=(fd,))
 
     # --- files ------------------------------------------------------------------------------------
-    def _write(self, name, fd, data, offset=None):
+    def _write(self, fd, data, offset=None):
         for w in (self.mod, self.posix):
             w.put(BUF, data)
             w.put(IOV, BUF.to_bytes(4, "little") + len(data).to_bytes(4, "little"))
@@ -564,11 +643,11 @@ class Machine(RuleBasedStateMachine):
 
     @rule(data=st.binary(min_size=0, max_size=12), at=FD_INDEX)
     def write(self, data, at):
-        self._write("fd_write", self.fd_at(at), data)
+        self._write(self.fd_at(at), data)
 
     @rule(data=st.binary(min_size=0, max_size=12), at=FD_INDEX, offset=st.sampled_from([0, 3, 40, 1 << 63]))
     def pwrite(self, data, at, offset):
-        self._write("fd_pwrite", self.fd_at(at), data, offset)
+        self._write(self.fd_at(at), data, offset)
 
     def remaining(self, fd: int, offset=None) -> int:
         """Bytes a read would return (ModelHost's view): the answer an exact buffer is sized from."""

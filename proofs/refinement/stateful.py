@@ -72,4 +72,4 @@ def stateful() -> Outcome:
 
     class Refinement(Machine):
         COUNT = {"steps": 0}
-    return run_machine(Refinement, N_EXAMPLES, STEPS, min_pairs=125, min_missing=16)
+    return run_machine(Refinement, N_EXAMPLES, STEPS, min_pairs=140, min_missing=20)
