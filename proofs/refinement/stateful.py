@@ -68,6 +68,12 @@ def run_machine(cls, examples: int, steps: int, min_kinds: int = 0, budget_s: fl
             bound=f"{N_EXAMPLES} derandomised sequences of ≤ {STEPS} calls, every non-socket call, 3 preopens",
             budget=120)
 def stateful() -> Outcome:
+    """The runtime's handlers over ModelHost and over PosixHost (a real tree) refine the model's
+    transitions along whole call sequences: every non-socket call, three preopens (one read-only),
+    a descriptor limit of 8, rights as arbitrary subsets, generated boundaries (PATH_MAX, NAME_MAX,
+    non-UTF-8, the symlink budget, exact-size buffers). After every call: the same errno and results,
+    the same tree, table and output, no guest byte written outside the declared outputs, no host
+    descriptor leaked or lost; (call, outcome) and (call, missing right) coverage is enforced."""
     from .machine import Machine
 
     class Refinement(Machine):
