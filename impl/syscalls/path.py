@@ -31,6 +31,10 @@ def _dir(cx, fd: int, rights: int) -> Descriptor:
 
 
 def _follow(lookupflags: int) -> bool:
+    """Whether a final symlink is followed. Bits lookupflags does not define do not decode (EINVAL,
+    before the descriptor is looked at, as wiggle decodes the arguments first)."""
+    if lookupflags & ~Lookupflags.SYMLINK_FOLLOW:
+        raise WasiError(Errno.INVAL)
     return bool(lookupflags & Lookupflags.SYMLINK_FOLLOW)
 
 
@@ -194,13 +198,14 @@ def path_link(cx, old_fd: int, old_flags: int, old_ptr: int, old_len: int,
               new_fd: int, new_ptr: int, new_len: int) -> int:
     """preview1 path_link. modifies: a new name for an existing file.
     rights: PATH_LINK_SOURCE on old_fd, PATH_LINK_TARGET on new_fd."""
+    follow = _follow(old_flags)
     _dir(cx, old_fd, 0), _dir(cx, new_fd, 0)  # both must be directories before a right is looked at (wasmtime)
     src = _dir(cx, old_fd, need("path_link", OLD_FD))
     dst = _dir(cx, new_fd, need("path_link", NEW_FD))
     old = cx.mem.path(old_ptr, old_len)
     new = cx.mem.path(new_ptr, new_len)
     # Linking what a symlink points to is not offered (wasmtime: EINVAL).
-    if old_flags & Lookupflags.SYMLINK_FOLLOW:
+    if follow:
         raise WasiError(Errno.INVAL)
     with Resolver(cx.host, src.handle, old, follow=False) as a, \
             Resolver(cx.host, dst.handle, new, follow=False) as b:
@@ -245,10 +250,11 @@ def path_readlink(cx, fd: int, path_ptr: int, path_len: int, buf: int, buf_len: 
 # --- status -------------------------------------------------------------------------------------
 def path_filestat_get(cx, fd: int, flags: int, path_ptr: int, path_len: int, stat_ptr: int) -> int:
     """preview1 path_filestat_get. modifies: nothing. right: PATH_FILESTAT_GET."""
+    follow = _follow(flags)
     desc = _dir(cx, fd, need("path_filestat_get"))
     path = cx.mem.path(path_ptr, path_len)
     cx.mem.check_record(FILESTAT, stat_ptr)
-    with Resolver(cx.host, desc.handle, path, follow=_follow(flags)) as r:
+    with Resolver(cx.host, desc.handle, path, follow=follow) as r:
         st = cx.host.fstatat(*r.locate_entry())
     cx.mem.store(FILESTAT, stat_ptr, st.dev, st.ino, st.filetype, st.nlink, st.size, st.atim, st.mtim, st.ctim)
     return Errno.SUCCESS
@@ -259,8 +265,9 @@ def path_filestat_set_times(cx, fd: int, flags: int, path_ptr: int, path_len: in
     """preview1 path_filestat_set_times. modifies: the entry's access/modification times.
     right: PATH_FILESTAT_SET_TIMES."""
     times = new_times(atim, mtim, fst_flags, cx.host.clock_time(Clockid.REALTIME))
+    follow = _follow(flags)
     desc = _dir(cx, fd, need("path_filestat_set_times"))
     path = cx.mem.path(path_ptr, path_len)
-    with Resolver(cx.host, desc.handle, path, follow=_follow(flags)) as r:
+    with Resolver(cx.host, desc.handle, path, follow=follow) as r:
         cx.host.utimensat(*r.locate_entry(), *times)
     return Errno.SUCCESS

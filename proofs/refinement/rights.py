@@ -302,12 +302,20 @@ class Trio:
         return out
 
     def trees_agree(self, what: str) -> None:
+        """The three worlds hold the same tree, and the same descriptors (kind, rights, flags, offset)."""
         from vwasm.model.fs import ROOT, FileSystem
         real = FileSystem.from_host(self.root).snapshot()
         host = self.mhost.fs.snapshot(ROOT)
         if not (self.s.fs.snapshot(ROOT) == host == real):
             raise Counterexample(f"{what}: trees differ: model {self.s.fs.snapshot(ROOT)}, ModelHost {host}, "
                                  f"real {real}")
+        model = {fd: ("dir" if d.is_dir else "file" if d.is_file else "socket" if d.is_socket else d.stream,
+                      d.rights_base, d.rights_inheriting, d.flags, d.offset if d.is_file else None)
+                 for fd, d in self.s.fds.entries}
+        tables = [w.table() for w in self.worlds]
+        if not all(tb == model for tb in tables):
+            raise Counterexample(f"{what}: descriptor tables differ: model {model}, runtime over ModelHost "
+                                 f"{tables[0]}, over PosixHost {tables[1]}")
 
     def close(self) -> None:
         for w in self.worlds:
@@ -332,6 +340,12 @@ class Scenario:
     run: Callable  # (Trio, fds) -> errno
     conditions: tuple[str, ...] = ()
     net: bool = False
+    # The same call with an argument it would fail on only after the rights are checked (a missing
+    # path, an offset past i64, ...): without the right it must still be ENOTCAPABLE.
+    late: tuple[Callable, ...] = ()
+    # ... and with one that does not even decode (a flag bit the witx does not define, an enum value
+    # out of range): refused before the rights are looked at, the same way in every world.
+    early: tuple[Callable, ...] = ()
 
 
 def _scenarios() -> list[Scenario]:
@@ -340,8 +354,10 @@ def _scenarios() -> list[Scenario]:
     from vwasm.model.wasi import Eventtype, Fdflags, Oflags
     out: list[Scenario] = []
 
-    def add(call, kind, setup, run, conditions=(), net=False):
-        out.append(Scenario(call, kind, setup, run, tuple(conditions), net))
+    def add(call, kind, setup, run, conditions=(), net=False, late=(), early=()):
+        def many(x):
+            return x if isinstance(x, tuple) else (x,)
+        out.append(Scenario(call, kind, setup, run, tuple(conditions), net, many(late), many(early)))
 
     def file(t):
         return {FD: t.open(BOX, "f")}
@@ -352,33 +368,40 @@ def _scenarios() -> list[Scenario]:
     dirs = (("preopen", lambda t: {FD: BOX}), ("subdirectory", subdir))
 
     # --- descriptors -----------------------------------------------------------------------------
-    add("fd_advise", "file", file, lambda t, f: t.step(
-        "fd_advise", lambda s: t.sb.fd_advise(s, f[FD], 0, 4, 1), f[FD], 0, 4, 1))
-    add("fd_allocate", "file", file, lambda t, f: t.step(
-        "fd_allocate", lambda s: t.sb.fd_allocate(s, f[FD], 0, 40), f[FD], 0, 40))
+    def advise(t, f, advice=1):
+        return t.step("fd_advise", lambda s: t.sb.fd_advise(s, f[FD], 0, 4, advice), f[FD], 0, 4, advice)
+    add("fd_advise", "file", file, advise, early=lambda t, f: advise(t, f, 9))
+    def allocate(t, f, length=40):
+        return t.step("fd_allocate", lambda s: t.sb.fd_allocate(s, f[FD], 0, length), f[FD], 0, length)
+    add("fd_allocate", "file", file, allocate, late=lambda t, f: allocate(t, f, 0))  # an empty range: EINVAL
     for call in ("fd_datasync", "fd_sync"):
         add(call, "file", file, lambda t, f, call=call: t.step(
             call, lambda s: getattr(t.sb, call)(s, f[FD]), f[FD]))
-    add("fd_fdstat_set_flags", "file", file, lambda t, f: t.step(
-        "fd_fdstat_set_flags", lambda s: t.sb.fd_fdstat_set_flags(s, f[FD], Fdflags.APPEND), f[FD], Fdflags.APPEND))
+    def set_flags(t, f, flags=Fdflags.APPEND):
+        return t.step("fd_fdstat_set_flags", lambda s: t.sb.fd_fdstat_set_flags(s, f[FD], flags), f[FD], flags)
+    add("fd_fdstat_set_flags", "file", file, set_flags,
+        late=lambda t, f: set_flags(t, f, Fdflags.SYNC))  # SYNC cannot be set after opening: EINVAL
     for kind, setup in (("file", file), ("directory", subdir)):
         add("fd_filestat_get", kind, setup, lambda t, f: t.step(
             "fd_filestat_get", lambda s: t.sb.fd_filestat_get(s, f[FD]), f[FD], STAT))
-        add("fd_filestat_set_times", kind, setup, lambda t, f: t.step(
-            "fd_filestat_set_times", lambda s: t.sb.fd_filestat_set_times(s, f[FD], ATIM, MTIM, FST),
-            f[FD], ATIM, MTIM, FST))
-    add("fd_filestat_set_size", "file", file, lambda t, f: t.step(
-        "fd_filestat_set_size", lambda s: t.sb.fd_filestat_set_size(s, f[FD], 3), f[FD], 3))
+        def futimes(t, f, fst=FST):
+            return t.step("fd_filestat_set_times", lambda s: t.sb.fd_filestat_set_times(s, f[FD], ATIM, MTIM, fst),
+                          f[FD], ATIM, MTIM, fst)
+        add("fd_filestat_set_times", kind, setup, futimes,
+            early=(lambda t, f: futimes(t, f, 0x10), lambda t, f: futimes(t, f, 1 | 2)))  # ATIM with ATIM_NOW
+    def set_size(t, f, size=3):
+        return t.step("fd_filestat_set_size", lambda s: t.sb.fd_filestat_set_size(s, f[FD], size), f[FD], size)
+    add("fd_filestat_set_size", "file", file, set_size, late=lambda t, f: set_size(t, f, 1 << 63))  # past i64
 
-    def pread(t, f):
+    def pread(t, f, at=2):
         t.iov(bytes(4))
-        return t.step("fd_pread", lambda s: t.sb.fd_pread(s, f[FD], (4,), 2), f[FD], IOV, 1, 2, OUT)
+        return t.step("fd_pread", lambda s: t.sb.fd_pread(s, f[FD], (4,), at), f[FD], IOV, 1, at, OUT)
 
-    def pwrite(t, f):
+    def pwrite(t, f, at=2):
         t.iov(b"XY")
-        return t.step("fd_pwrite", lambda s: t.sb.fd_pwrite(s, f[FD], (b"XY",), 2), f[FD], IOV, 1, 2, OUT)
-    add("fd_pread", "file", file, pread)
-    add("fd_pwrite", "file", file, pwrite)
+        return t.step("fd_pwrite", lambda s: t.sb.fd_pwrite(s, f[FD], (b"XY",), at), f[FD], IOV, 1, at, OUT)
+    add("fd_pread", "file", file, pread, late=lambda t, f: pread(t, f, 1 << 63))
+    add("fd_pwrite", "file", file, pwrite, late=lambda t, f: pwrite(t, f, 1 << 63))
 
     def read(t, f, incoming=b""):
         t.iov(bytes(4))
@@ -395,51 +418,82 @@ def _scenarios() -> list[Scenario]:
     add("fd_readdir", "directory", subdir, lambda t, f: t.step(
         "fd_readdir", lambda s: t.sb.fd_readdir(s, f[FD], 0), f[FD], BUF, 1024, 0, OUT))
     # Every seek but (0, CUR) moves: by an offset, or to a place given by whence alone.
+    def seek(t, f, offset, whence):
+        raw = offset % (1 << 64)  # the guest passes an i64 as its u64 bits
+        return t.step("fd_seek", lambda s: t.sb.fd_seek(s, f[FD], offset, whence), f[FD], raw, whence, OUT)
     for offset, whence in ((5, 0), (0, 0), (3, 1), (0, 2)):
-        add("fd_seek", "file", file, lambda t, f, offset=offset, whence=whence: t.step(
-            "fd_seek", lambda s: t.sb.fd_seek(s, f[FD], offset, whence), f[FD], offset, whence, OUT),
-            conditions=("moves",))
+        add("fd_seek", "file", file, lambda t, f, offset=offset, whence=whence: seek(t, f, offset, whence),
+            conditions=("moves",), late=lambda t, f: seek(t, f, -100, 0),  # before the start: EINVAL
+            early=lambda t, f: seek(t, f, 5, 3))  # no such whence
     add("fd_seek", "file", file, lambda t, f: t.step(
         "fd_seek", lambda s: t.sb.fd_seek(s, f[FD], 0, 1), f[FD], 0, 1, OUT), conditions=("query",))
     add("fd_tell", "file", file, lambda t, f: t.step("fd_tell", lambda s: t.sb.fd_tell(s, f[FD]), f[FD], OUT))
 
     # --- paths, from the preopen and from a directory opened beneath it ---------------------------
+    # Each call as (call, run(t, fds, path)), tried on a path that works and, late, on one beneath a
+    # directory that does not exist (ENOENT once the rights allow the walk).
+    def mkdir(t, f, p="n"):
+        return t.step("path_create_directory", lambda s: t.sb.path_create_directory(s, f[FD], p), f[FD], ("path", p))
+
+    def stat(t, f, p="l", lookup=1):
+        return t.step("path_filestat_get", lambda s: t.sb.path_filestat_get(s, f[FD], lookup, p), f[FD], lookup,
+                      ("path", p), STAT)
+
+    def utimes(t, f, p="f", fst=FST):
+        return t.step("path_filestat_set_times",
+                      lambda s: t.sb.path_filestat_set_times(s, f[FD], 0, p, ATIM, MTIM, fst),
+                      f[FD], 0, ("path", p), ATIM, MTIM, fst)
+
+    def readlink(t, f, p="l"):
+        return t.step("path_readlink", lambda s: t.sb.path_readlink(s, f[FD], p, 64), f[FD], ("path", p), BUF, 64, OUT)
+
+    def rmdir(t, f, p="e"):
+        return t.step("path_remove_directory", lambda s: t.sb.path_remove_directory(s, f[FD], p), f[FD], ("path", p))
+
+    def symlink(t, f, p="n"):
+        return t.step("path_symlink", lambda s: t.sb.path_symlink(s, "f", f[FD], p), ("path", "f"), f[FD],
+                      ("path", p))
+
+    def unlink(t, f, p="f"):
+        return t.step("path_unlink_file", lambda s: t.sb.path_unlink_file(s, f[FD], p), f[FD], ("path", p))
+
+    def missing(run):
+        return lambda t, f: run(t, f, "nothere/x")
     for kind, setup in dirs:
-        add("path_create_directory", kind, setup, lambda t, f: t.step(
-            "path_create_directory", lambda s: t.sb.path_create_directory(s, f[FD], "n"), f[FD], ("path", "n")))
-        add("path_filestat_get", kind, setup, lambda t, f: t.step(
-            "path_filestat_get", lambda s: t.sb.path_filestat_get(s, f[FD], 1, "l"), f[FD], 1, ("path", "l"), STAT))
-        add("path_filestat_set_times", kind, setup, lambda t, f: t.step(
-            "path_filestat_set_times", lambda s: t.sb.path_filestat_set_times(s, f[FD], 0, "f", ATIM, MTIM, FST),
-            f[FD], 0, ("path", "f"), ATIM, MTIM, FST))
-        add("path_readlink", kind, setup, lambda t, f: t.step(
-            "path_readlink", lambda s: t.sb.path_readlink(s, f[FD], "l", 64), f[FD], ("path", "l"), BUF, 64, OUT))
-        add("path_remove_directory", kind, setup, lambda t, f: t.step(
-            "path_remove_directory", lambda s: t.sb.path_remove_directory(s, f[FD], "e"), f[FD], ("path", "e")))
-        add("path_symlink", kind, setup, lambda t, f: t.step(
-            "path_symlink", lambda s: t.sb.path_symlink(s, "f", f[FD], "n"), ("path", "f"), f[FD], ("path", "n")))
-        add("path_unlink_file", kind, setup, lambda t, f: t.step(
-            "path_unlink_file", lambda s: t.sb.path_unlink_file(s, f[FD], "f"), f[FD], ("path", "f")))
+        for call, run in (("path_create_directory", mkdir), ("path_filestat_get", stat),
+                          ("path_filestat_set_times", utimes), ("path_readlink", readlink),
+                          ("path_remove_directory", rmdir), ("path_symlink", symlink), ("path_unlink_file", unlink)):
+            early = {"path_filestat_get": lambda t, f: stat(t, f, lookup=2),
+                     "path_filestat_set_times": lambda t, f: utimes(t, f, fst=4 | 8)}.get(call, ())
+            add(call, kind, setup, run, late=missing(run), early=early)
         for cond, oflags, fdflags in (((), 0, 0), (("creat",), Oflags.CREAT, 0), (("trunc",), Oflags.TRUNC, 0),
                                       (("creat", "trunc"), Oflags.CREAT | Oflags.TRUNC, 0),
                                       (("dsync",), 0, Fdflags.DSYNC), (("sync",), 0, Fdflags.SYNC),
                                       (("sync",), 0, Fdflags.RSYNC)):
-            path = "n" if oflags == Oflags.CREAT else "f"
-            add("path_open", kind, setup, lambda t, f, path=path, oflags=oflags, fdflags=fdflags: t.step(
-                "path_open", lambda s: t.sb.path_open(s, f[FD], 0, path, oflags, 0, 0, fdflags),
-                f[FD], 0, ("path", path), oflags, 0, 0, fdflags, OUT), conditions=cond)
+            def open_(t, f, p="n" if oflags == Oflags.CREAT else "f", oflags=oflags, fdflags=fdflags):
+                return t.step("path_open", lambda s: t.sb.path_open(s, f[FD], 0, p, oflags, 0, 0, fdflags),
+                              f[FD], 0, ("path", p), oflags, 0, 0, fdflags, OUT)
+            # Later: a missing directory on the way; a directory cannot be created or truncated (EINVAL).
+            late = (missing(open_), lambda t, f, o=open_, oflags=oflags: o(t, f, oflags=oflags | Oflags.DIRECTORY)) \
+                if oflags else (missing(open_),)
+            add("path_open", kind, setup, open_, conditions=cond, late=late,
+                early=lambda t, f, o=open_: o(t, f, oflags=0x10))
 
     # Two directory arguments: the preopen and a directory beneath it, either way round.
+    def rename(t, f, p="f"):
+        return t.step("path_rename", lambda s: t.sb.path_rename(s, f[FD], p, f[NEW_FD], "n"),
+                      f[FD], ("path", p), f[NEW_FD], ("path", "n"))
+
+    def link(t, f, p="f", lookup=0):
+        return t.step("path_link", lambda s: t.sb.path_link(s, f[OLD_FD], lookup, p, f[NEW_FD], "n"),
+                      f[OLD_FD], lookup, ("path", p), f[NEW_FD], ("path", "n"))
     for kind, old, new in (("preopen -> subdirectory", BOX, None), ("subdirectory -> preopen", None, BOX)):
         def two(t, old=old, new=new):
             d = t.opendir(BOX, "d")
             return {FD: old or d, OLD_FD: old or d, NEW_FD: new or d}
-        add("path_rename", kind, two, lambda t, f: t.step(
-            "path_rename", lambda s: t.sb.path_rename(s, f[FD], "f", f[NEW_FD], "n"),
-            f[FD], ("path", "f"), f[NEW_FD], ("path", "n")))
-        add("path_link", kind, two, lambda t, f: t.step(
-            "path_link", lambda s: t.sb.path_link(s, f[OLD_FD], 0, "f", f[NEW_FD], "n"),
-            f[OLD_FD], 0, ("path", "f"), f[NEW_FD], ("path", "n")))
+        add("path_rename", kind, two, rename, late=missing(rename))
+        add("path_link", kind, two, link, late=(missing(link), lambda t, f: link(t, f, lookup=1)),  # follow: EINVAL
+            early=lambda t, f: link(t, f, lookup=2))
 
     # --- poll -------------------------------------------------------------------------------------
     def poll(t, f, tag, ready=()):
@@ -478,20 +532,26 @@ def _scenarios() -> list[Scenario]:
         t.connect()
         return {FD: LISTENER}
 
-    add("sock_accept", "listener", pending, lambda t, f: t.step(
-        "sock_accept", lambda s: t.sb.sock_accept(s, f[FD], 0, (0x7F00_0001, 1)), f[FD], 0, OUT), net=True)
+    def accept(t, f, flags=0):
+        return t.step("sock_accept", lambda s: t.sb.sock_accept(s, f[FD], flags, (0x7F00_0001, 1)), f[FD], flags, OUT)
+    add("sock_accept", "listener", pending, accept, net=True,
+        late=lambda t, f: accept(t, f, Fdflags.APPEND),  # only NONBLOCK may be asked for: EINVAL
+        early=lambda t, f: accept(t, f, 0x20))  # not an fdflags bit
 
-    def recv(t, f):
+    def recv(t, f, ri=0):
         t.iov(bytes(4))
-        return t.step("sock_recv", lambda s: t.sb.sock_recv(s, f[FD], (4,), 0, b"ping"), f[FD], IOV, 1, 0, OUT, STAT)
+        return t.step("sock_recv", lambda s: t.sb.sock_recv(s, f[FD], (4,), ri, b"ping"), f[FD], IOV, 1, ri, OUT, STAT)
 
-    def send(t, f):
+    def send(t, f, si=0):
         t.iov(b"XY")
-        return t.step("sock_send", lambda s: t.sb.sock_send(s, f[FD], (b"XY",), 0), f[FD], IOV, 1, 0, OUT)
-    add("sock_recv", "connected socket", accepted, recv, net=True)
-    add("sock_send", "connected socket", client, send, net=True)
-    add("sock_shutdown", "connected socket", client, lambda t, f: t.step(
-        "sock_shutdown", lambda s: t.sb.sock_shutdown(s, f[FD], 2), f[FD], 2), net=True)
+        return t.step("sock_send", lambda s: t.sb.sock_send(s, f[FD], (b"XY",), si), f[FD], IOV, 1, si, OUT)
+
+    def shutdown(t, f, how=2):
+        return t.step("sock_shutdown", lambda s: t.sb.sock_shutdown(s, f[FD], how), f[FD], how)
+    # Early: riflags, siflags (no bits at all) and sdflags bits the witx does not define.
+    add("sock_recv", "connected socket", accepted, recv, net=True, early=lambda t, f: recv(t, f, 4))
+    add("sock_send", "connected socket", client, send, net=True, early=lambda t, f: send(t, f, 1))
+    add("sock_shutdown", "connected socket", client, shutdown, net=True, early=lambda t, f: shutdown(t, f, 4))
     add("fd_read", "connected socket", accepted, lambda t, f: read(t, f, b"ping"), net=True)
     add("fd_write", "connected socket", client, write, net=True)
     add("fd_filestat_get", "socket", client, lambda t, f: t.step(
@@ -506,6 +566,27 @@ def _scenarios() -> list[Scenario]:
 def _needs(sc: Scenario):
     from vwasm.model.rights import REQUIRES
     return [n for n in REQUIRES[sc.call] if n.when is None or n.when in sc.conditions]
+
+
+def _wrong_kinds(sc: Scenario, arg: str) -> int:
+    """The call with descriptor argument `arg` replaced by descriptors of other kinds holding no
+    rights at all: the kind is checked before the rights, so the answer is the kind's error (or,
+    for a kind the call takes, ENOTCAPABLE) -- whatever it is, model and runtimes must agree."""
+    t = Trio(net=sc.net)
+    try:
+        fds = sc.setup(t)
+        others = [t.open(BOX, "d/f"), t.opendir(BOX, "e"), 0, 1] + ([LISTENER] if sc.net else [])
+        n = 0
+        for other in others:
+            if other == fds[arg]:
+                continue
+            t.set_rights(other, 0, 0)
+            sc.run(t, {**fds, arg: other})  # Trio.step raises on any disagreement
+            n += 1
+        t.trees_agree(f"{sc.call} on other kinds of descriptor")
+        return n
+    finally:
+        t.close()
 
 
 def _exactly_needed(t: Trio, sc: Scenario, fds: dict) -> None:
@@ -524,7 +605,8 @@ def _exactly_needed(t: Trio, sc: Scenario, fds: dict) -> None:
         t.set_rights(fd, base, inheriting)
 
 
-def _case(sc: Scenario, n, present: bool) -> None:
+def _case(sc: Scenario, n, present: bool) -> int:
+    """One (scenario, needed right) case; returns how many calls were checked without the right."""
     from vwasm.model.rights import BASE
     from vwasm.model.wasi import Errno
     t = Trio(net=sc.net)
@@ -545,17 +627,22 @@ def _case(sc: Scenario, n, present: bool) -> None:
             else:
                 inheriting &= ~n.right
             t.set_rights(fds[n.arg], base, inheriting)
-            t.armed = True
-            err = sc.run(t, fds)
-            if err != Errno.NOTCAPABLE:
-                raise Counterexample(f"{what} dropped: {Errno(err).name} everywhere, not NOTCAPABLE")
-            after = t.snapshot()
-            changed = [k for k in after if after[k] != t.before[k]]
-            if changed:
-                raise Counterexample(f"{what} dropped: NOTCAPABLE, but {', '.join(changed)} changed")
+            tries = ([("", sc.run, Errno.NOTCAPABLE)]
+                     + [(", with an argument it fails on later", r, Errno.NOTCAPABLE) for r in sc.late]
+                     + [(", with an argument that does not decode", r, None) for r in sc.early])
+            for label, run, expected in tries:
+                t.armed = True
+                err = run(t, fds)  # the worlds agree, or Trio.step raised
+                if expected is not None and err != expected:
+                    raise Counterexample(f"{what} dropped{label}: {Errno(err).name} everywhere, not {expected.name}")
+                after = t.snapshot()
+                changed = [k for k in after if after[k] != t.before[k]]
+                if err != Errno.SUCCESS and changed:
+                    raise Counterexample(f"{what} dropped{label}: {Errno(err).name}, but {', '.join(changed)} changed")
         t.trees_agree(what)
     finally:
         t.close()
+    return 0 if present else 1 + len(sc.late) + len(sc.early)
 
 
 def _right_name(right: int) -> str:
@@ -780,11 +867,13 @@ def rights() -> Outcome:
     t0 = time.perf_counter()
     named = _witx_naming() + _witx_sentences()
     scenarios = _scenarios()
-    covered, cases, net_cases, triples = set(), 0, 0, set()
+    covered, cases, net_cases, triples, refusals, kinds = set(), 0, 0, set(), 0, 0
     for sc in scenarios:
+        for arg in sorted({n.arg for n in _needs(sc)}):
+            kinds += _wrong_kinds(sc, arg)
         for n in _needs(sc):
             for present in (False, True):
-                _case(sc, n, present)
+                refusals += _case(sc, n, present)
             covered.add((sc.call, n))
             triples.add((sc.call, n.right, n.arg))
             cases += 1
@@ -806,8 +895,10 @@ def rights() -> Outcome:
         raise TooLittleEvidence(f"{cases} rights cases, {len(ro)} read-only refusals, {len(ok)} read-only reads")
     return Outcome(
         f"{len(triples)} (call, right, argument) table entries over {len(scenarios)} scenarios: {cases} cases, "
-        f"each with the right missing (ENOTCAPABLE, nothing changed) and exactly the needed rights (SUCCESS) "
-        f"in the model and the runtime over ModelHost and PosixHost ({net_cases} of them on sockets); "
+        f"each with the right missing (ENOTCAPABLE, nothing changed: {refusals} refused calls, with arguments "
+        f"that fail later or do not decode included) and exactly the needed rights (SUCCESS) in the model and "
+        f"the runtime over ModelHost and PosixHost ({net_cases} of them on sockets); {kinds} calls on a descriptor of "
+        f"another kind without rights agree; "
         f"{len(ro)} tree-changing calls against a read-only preopen refused and {len(ok)} reads through it "
         f"allowed, tree unchanged; {named} witx facts about rights "
         f"(names and sentences) hold of the table ({time.perf_counter() - t0:.1f} s)", status="checked")
