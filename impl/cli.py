@@ -2,7 +2,8 @@
 
 Every failure the user can cause (a bad flag, a missing file or directory, an invalid module) is one
 line on stderr and a status: 2 for usage, 1 for the rest; never a traceback. The guest's own status
-passes through; a trap is 134 with `vwasm: trap: ...`.
+passes through; a trap is 134 with `vwasm: trap: ...`, and so is a guest stopped by --fuel or
+--timeout, with `vwasm: limit: ...` naming the limit and its value.
 """
 from __future__ import annotations
 
