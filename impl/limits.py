@@ -55,7 +55,8 @@ def check_engine(engine: wasmtime.Engine, config) -> None:
 
 def apply(store: wasmtime.Store, config) -> None:
     """Set the store's limiter and fuel (before instantiation: the start function counts too)."""
-    store.set_limits(memory_size=config.max_memory, table_elements=MAX_TABLE_ELEMENTS, memories=MAX_MEMORIES)
+    memory = -1 if config.max_memory is None else config.max_memory  # None: as much as wasm allows
+    store.set_limits(memory_size=memory, table_elements=MAX_TABLE_ELEMENTS, memories=MAX_MEMORIES)
     if config.fuel is not None:
         store.set_fuel(config.fuel)
     if config.timeout is not None:
