@@ -13,8 +13,9 @@ Where the model leaves a choice to the world (a connect refused, a connection pe
 recv gets, a reset), the choice is ModelHost's answer before the call; the runtime over PosixHost
 then shows that the answer is the kernel's. After every call: the same errno and results in all
 three, the same descriptor table, the same abstract socket per descriptor (the model's, and the
-runtime's own `net.Socket`), and -- runtime over ModelHost vs over PosixHost -- the same poll
-readiness for every socket.
+runtime's own `net.Socket`), and every real socket as ModelHost's network says it is: TCP state
+(TCP_INFO), bytes queued (FIONREAD) and poll readiness. Each sequence starts with one of a few
+scenes from the bugs that once escaped (SCENES), then goes on at random.
 
 Nothing on the PosixHost side may block: a call that would wait for ever in ModelHost's network
 (a blocking recv of an empty socket, an accept with nothing pending: the guest would deadlock
@@ -60,7 +61,9 @@ ENDPOINTS = (
     (2, "::ffff:127.0.0.1", "P"), (2, "::ffff:127.0.0.1", "Q"), (2, "::1", "Q"), (2, "::1", "C"), (2, "::1", "P"),
 )
 FD_INDEX = st.integers(0, 12)
-SOCK_RIGHTS_CHOICES = st.sampled_from([(1 << 30) - 1, 0x0800_0000 | 0x2 | 0x40 | 0x8000000, 0x2 | 0x40, 0x40, 0x2, 0])
+# all rights; read+write+shutdown+poll; read+write; write; read; none (FD_READ 0x2, FD_WRITE 0x40,
+# POLL_FD_READWRITE 0x800_0000, SOCK_SHUTDOWN 0x1000_0000)
+SOCK_RIGHTS_CHOICES = st.sampled_from([(1 << 30) - 1, 0x2 | 0x40 | 0x800_0000 | 0x1000_0000, 0x2 | 0x40, 0x40, 0x2, 0])
 
 
 def _event(value: str) -> None:
@@ -97,33 +100,30 @@ def _kernel_view(fd: int) -> tuple:
             bool(ev & (select.POLLOUT | select.POLLHUP | select.POLLERR)))
 
 
-class _GuardedPosixHost:
+def _guarded_posix_host():
     """PosixHost, with a receive/send timeout on every socket it makes (the machine's safety net)."""
+    from vwasm.posix_host import PosixHost
 
-    def __new__(cls):
-        from vwasm.posix_host import PosixHost
+    def guard(fd: int) -> int:
+        s = _s.socket(fileno=fd)
+        tv = struct.pack("ll", GUARD_S, 0)
+        s.setsockopt(_s.SOL_SOCKET, _s.SO_RCVTIMEO, tv)
+        s.setsockopt(_s.SOL_SOCKET, _s.SO_SNDTIMEO, tv)
+        s.detach()
+        return fd
 
-        class Guarded(PosixHost):
-            @staticmethod
-            def _guard(fd: int) -> int:
-                s = _s.socket(fileno=fd)
-                tv = struct.pack("ll", GUARD_S, 0)
-                s.setsockopt(_s.SOL_SOCKET, _s.SO_RCVTIMEO, tv)
-                s.setsockopt(_s.SOL_SOCKET, _s.SO_SNDTIMEO, tv)
-                s.detach()
-                return fd
+    class Guarded(PosixHost):
+        def socket(self, family, type_):
+            return guard(super().socket(family, type_))
 
-            def socket(self, family, type_):
-                return self._guard(super().socket(family, type_))
+        def accept(self, h, nonblock):
+            fd, addr, port = super().accept(h, nonblock)
+            return guard(fd), addr, port
 
-            def accept(self, h, nonblock):
-                fd, addr, port = super().accept(h, nonblock)
-                return self._guard(fd), addr, port
-
-            def listen_tcp(self, address, port):
-                fd, family = super().listen_tcp(address, port)
-                return self._guard(fd), family
-        return Guarded()
+        def listen_tcp(self, address, port):
+            fd, family = super().listen_tcp(address, port)
+            return guard(fd), family
+    return Guarded()
 
 
 class NetWorld(World):
@@ -282,7 +282,7 @@ class NetMachine(RuleBasedStateMachine):
         self.mhost = ModelHost()
         self.mod = NetWorld(self.mhost, rules, listeners)
         self.peer_model = self.mhost.bind_datagram_peer(q)
-        self.posix = NetWorld(_GuardedPosixHost(), rules, listeners)
+        self.posix = NetWorld(_guarded_posix_host(), rules, listeners)
         self.s = sb.initial_state(FileSystem(), netlist=tuple(net.parse_rule(r) for r in rules), stdin=b"in",
                                   listeners=((AddressFamily.INET, SocketType.STREAM),
                                              (AddressFamily.INET6, SocketType.STREAM)))
