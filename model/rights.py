@@ -22,8 +22,10 @@ A call that names no descriptor, or needs no right on it (`fd_close`, `fd_fdstat
 `socket`/`sock_connect`, which the netlist governs), has an empty row. A standard stream answers
 `fd_filestat_get` with zeros and its type without consulting its rights (as wasmtime).
 
-Handlers check the rights of a descriptor after its kind (wasmtime's order), before anything else
-about the call's arguments.
+Order, in model and runtime alike: the arguments are decoded first (a flag bit or enum value the
+witx does not define is EINVAL, as wiggle decodes them), then the descriptor (EBADF) and its kind;
+its rights come next, before anything else about the arguments is looked at -- so without the right
+a call that would fail later (a missing path, an offset past i64) is still ENOTCAPABLE.
 """
 from __future__ import annotations
 
