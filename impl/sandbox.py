@@ -226,7 +226,8 @@ class Sandbox:
         return func(self.store, *args)
 
     def run(self, entry: str = "_start") -> int:
-        """Run the command: its exit status (0 when `_start` returns; 134 on a trap)."""
+        """Run the command: its exit status (0 when `_start` returns; 134 on a trap or a limit:
+        `trap_message` / `limit_message` say which, `stop_line` is the line to print)."""
         try:
             if self._stopped is not None:
                 return self._stopped
