@@ -557,6 +557,10 @@ class ModelHost:
             return 0
         return len(s.rx) if s.stream else len(s.rx[0]) if s.rx else 0
 
+    def unread(self, h) -> int:
+        """What is waiting to be read: bytes (stream) or datagrams."""
+        return len(self._sock(h).rx)
+
     def readiness(self, h) -> tuple[bool, bool]:
         """(readable, writable) as poll(2) reports a socket on Linux (small buffers never fill)."""
         s = self._sock(h)

@@ -290,7 +290,9 @@ class NetMachine(RuleBasedStateMachine):
         self.fds = []  # sockets made or accepted so far, oldest first
         self.pairs = []  # (client, accepted) connections the guest holds both ends of
         self.started = True
-        self.connection((first, flags))
+        for which in (first, 0, 1):  # the drawn kind of connection, else one the netlist allows
+            if not self.pairs:
+                self.connection((which, flags))
         if dgram is not None:
             self.datagram_socket(*dgram)
         SCENES[scene](self)
@@ -372,6 +374,28 @@ class NetMachine(RuleBasedStateMachine):
         d = self.mod.sockets()[fd]
         return (d.extra["sock"].status == "listening" and bool(d.rights_base & Rights.SOCK_ACCEPT)
                 and not flags & ~Fdflags.NONBLOCK)
+
+    def before_read(self, fd: int):
+        """(unread, shut for reading) of socket fd in ModelHost's network, before a read."""
+        h = self.handle(fd)
+        return None if h is None else (self.mhost.unread(h), self.mod.sockets()[fd].extra["sock"].shut_rd)
+
+    def consumed(self, fd: int, before, data: bytes, peek: bool, readv: bool, cap: int) -> None:
+        """A read took from the network exactly what it returned -- nothing when peeking, when
+        shut for reading (the network is not asked) or (readv) for no room; a datagram read
+        takes the whole datagram. So the runtime asked the host with the guest's flags."""
+        if before is None:
+            return
+        unread, shut = before
+        h = self.handle(fd)
+        stream = self.mod.sockets()[fd].extra["sock"].type == 6
+        if peek or shut or readv and cap == 0:
+            want = unread
+        else:
+            want = unread - len(data) if stream else max(0, unread - 1)
+        if self.mhost.unread(h) != want:
+            raise Counterexample(f"a read of socket {fd} ({'peek' if peek else 'take'}, {len(data)} bytes) left "
+                                 f"{self.mhost.unread(h)} {'bytes' if stream else 'datagrams'} unread, not {want}")
 
     def put_all(self, at: int, raw: bytes) -> None:
         for w in (self.mod, self.posix):
@@ -546,11 +570,14 @@ class NetMachine(RuleBasedStateMachine):
             else:
                 outcome = ans
         self.iovecs(lens)
-        self.step("sock_recv", lambda: self.sb.sock_recv(self.s, fd, lens, flags, incoming, truncated, outcome),
-                  (fd, IOV, len(lens), flags, OUT, OUT + 4), f"({fd}, {lens}, flags {flags})",
-                  result=lambda w: (self.gathered(w, lens, w.u32(OUT)), w.get(OUT + 4, 2)),
-                  model_result=lambda r: (r[0], r[1].to_bytes(2, "little")),
-                  outs=self.buffers(lens) + ((OUT, 4), (OUT + 4, 2)))
+        before = self.before_read(fd)
+        _, _, got = self.step(
+            "sock_recv", lambda: self.sb.sock_recv(self.s, fd, lens, flags, incoming, truncated, outcome),
+            (fd, IOV, len(lens), flags, OUT, OUT + 4), f"({fd}, {lens}, flags {flags})",
+            result=lambda w: (self.gathered(w, lens, w.u32(OUT)), w.get(OUT + 4, 2)),
+            model_result=lambda r: (r[0], r[1].to_bytes(2, "little")), outs=self.buffers(lens) + ((OUT, 4), (OUT + 4, 2)))
+        if got is not None:
+            self.consumed(fd, before, got[0], bool(flags & 1), readv=False, cap=sum(lens))
 
     @precondition(lambda self: self.started)
     @rule(at=FD_INDEX, lens=st.sampled_from([(1,), (4,), (16,), (0,), (2, 3)]))
@@ -575,9 +602,13 @@ class NetMachine(RuleBasedStateMachine):
             else:
                 outcome = ans
         self.iovecs(lens)
-        self.step("fd_read", lambda: self.sb.fd_read(self.s, fd, lens, incoming, outcome), (fd, IOV, len(lens), OUT),
-                  f"({fd}, {lens})", result=lambda w: self.gathered(w, lens, w.u32(OUT)),
-                  model_result=lambda r: r[0], outs=self.buffers(lens) + ((OUT, 4),))
+        before = self.before_read(fd)
+        _, _, got = self.step(
+            "fd_read", lambda: self.sb.fd_read(self.s, fd, lens, incoming, outcome), (fd, IOV, len(lens), OUT),
+            f"({fd}, {lens})", result=lambda w: self.gathered(w, lens, w.u32(OUT)), model_result=lambda r: r[0],
+            outs=self.buffers(lens) + ((OUT, 4),))
+        if got is not None:
+            self.consumed(fd, before, got, False, readv=True, cap=sum(lens))
 
     def _send(self, name, fd, chunks, flags):
         from vwasm.model.wasi import Errno
