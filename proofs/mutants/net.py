@@ -215,3 +215,24 @@ def _replace_handler(name: str, module, fn) -> None:
     from vwasm import syscalls
     patch(module, name, fn)
     syscalls.HANDLERS[name] = fn
+
+
+@mutant("send_gathers_backwards", breaks="model refinement: the peer receives the guest's bytes out of order",
+        killers=("refinement.sockets",))
+def send_gathers_backwards():
+    """Bug when sock_send is given two or more buffers: they go out last first (both hosts agree
+    with each other; only the bytes the other end must receive show it)."""
+    from vwasm.model import net
+    from vwasm.model.wasi import Errno, WasiError
+    from vwasm.syscalls import sock
+
+    def sock_send(cx, fd, si_data, si_data_len, si_flags, so_datalen):
+        if si_flags != 0:
+            raise WasiError(Errno.INVAL)
+        desc = sock._socket(cx, fd, sock.need("sock_send"))
+        net.io_rule(desc.extra["sock"], sending=True)
+        bufs = cx.mem.iovecs(si_data, si_data_len)
+        cx.mem.check(so_datalen, 4, 4)
+        cx.mem.put_u32(so_datalen, cx.host.send(desc.handle, bufs[::-1]))
+        return Errno.SUCCESS
+    _replace_handler("sock_send", sock, sock_send)

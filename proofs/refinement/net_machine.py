@@ -289,6 +289,7 @@ class NetMachine(RuleBasedStateMachine):
         self.sb = sb
         self.fds = []  # sockets made or accepted so far, oldest first
         self.pairs = []  # (client, accepted) connections the guest holds both ends of
+        self.inbox, self.outbox = {}, {}  # fd -> bytes sent to it (or datagrams), datagrams not yet echoed
         self.started = True
         for which in (first, 0, 1):  # the drawn kind of connection, else one the netlist allows
             if not self.pairs:
@@ -396,6 +397,7 @@ class NetMachine(RuleBasedStateMachine):
         if self.mhost.unread(h) != want:
             raise Counterexample(f"a read of socket {fd} ({'peek' if peek else 'take'}, {len(data)} bytes) left "
                                  f"{self.mhost.unread(h)} {'bytes' if stream else 'datagrams'} unread, not {want}")
+        self.received(fd, data, taken=want != unread)
 
     def put_all(self, at: int, raw: bytes) -> None:
         for w in (self.mod, self.posix):
@@ -627,8 +629,40 @@ class NetMachine(RuleBasedStateMachine):
             model, args = (lambda: self.sb.sock_send(self.s, fd, chunks, flags, outcome)), (fd, IOV, len(chunks), flags, OUT)
         else:
             model, args = (lambda: self.sb.fd_write(self.s, fd, chunks, outcome)), (fd, IOV, len(chunks), OUT)
-        self.step(name, model, args, f"({fd}, {chunks!r})", result=lambda w: w.u32(OUT), model_result=lambda r: r[0],
-                  outs=((OUT, 4),))
+        _, _, n = self.step(name, model, args, f"({fd}, {chunks!r})", result=lambda w: w.u32(OUT),
+                            model_result=lambda r: r[0], outs=((OUT, 4),))
+        if n is not None:
+            self.sent(fd, b"".join(chunks)[:n], datagram_sent=name == "sock_send" or n > 0)
+
+    # --- what the guest sent, as the other end must receive it -----------------------------------
+    def sent(self, fd: int, data: bytes, datagram_sent: bool) -> None:
+        """Bytes a send put on the wire: for the other end of a connection the guest holds both
+        ends of, or (a datagram) for the peer to echo back."""
+        sock = self.mod.sockets()[fd].extra["sock"]
+        if sock.type == 5:
+            if datagram_sent:  # a write of nothing sends no datagram; sock_send sends an empty one
+                self.outbox.setdefault(fd, []).append(data)
+            return
+        for a, b in self.pairs:
+            if fd in (a, b) and a in self.fds and b in self.fds:
+                self.inbox.setdefault(b if fd == a else a, bytearray()).extend(data)
+
+    def received(self, fd: int, data: bytes, taken: bool) -> None:
+        """What a read returned is what was sent to fd, in order (`taken`: the read consumed it)."""
+        box = self.inbox.get(fd)
+        if box is None:
+            return
+        if isinstance(box, list):  # datagrams
+            head = box[0] if box else None
+            if data and (head is None or not head.startswith(data)):
+                raise Counterexample(f"socket {fd} received {data!r}; the datagram sent was {head!r}")
+            if taken and box:
+                box.pop(0)
+            return
+        if not bytes(box).startswith(data):
+            raise Counterexample(f"socket {fd} received {data!r}; what was sent to it starts {bytes(box[:16])!r}")
+        if taken:
+            del box[:len(data)]
 
     @precondition(lambda self: self.started)
     @rule(at=FD_INDEX, chunks=st.lists(st.binary(min_size=0, max_size=8), min_size=1, max_size=2).map(tuple),
@@ -667,6 +701,8 @@ class NetMachine(RuleBasedStateMachine):
         err, _, _ = self.step("fd_close", lambda: self.sb.fd_close(self.s, fd), (fd,), f"({fd})")
         if fd in self.fds and (not self.CHECK_MODEL or err == 0):
             self.fds.remove(fd)
+            self.inbox.pop(fd, None)
+            self.outbox.pop(fd, None)
 
     @precondition(lambda self: self.started)
     @rule(at=FD_INDEX, base=SOCK_RIGHTS_CHOICES, inh=SOCK_RIGHTS_CHOICES)
@@ -726,6 +762,9 @@ class NetMachine(RuleBasedStateMachine):
         """The environment: the datagram peer sends back everything it received."""
         want = len(self.peer_model.rx)
         n = self.mhost.echo_datagrams(self.peer_model)
+        for fd, out in self.outbox.items():
+            self.inbox.setdefault(fd, []).extend(out)
+        self.outbox.clear()
         got = 0
         for _ in range(n):
             try:
