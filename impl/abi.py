@@ -35,10 +35,14 @@ def _trap_ptr(message: str) -> int:
     return ctypes.cast(wasmtime.Trap(message)._consume(), ctypes.c_void_p).value
 
 
+def _args(params: str) -> str:
+    """The arguments decoded from the raw array (unrolled)."""
+    return ", ".join(f"a[{_RAW_STRIDE * i}]" + (" & M32" if kind == "i" else "") for i, kind in enumerate(params))
+
+
 def _body(params: str, results: str) -> str:
     """The handler call with its arguments decoded from the raw array (unrolled), result stored."""
-    args = ", ".join(
-        f"a[{_RAW_STRIDE * i}]" + (" & M32" if kind == "i" else "") for i, kind in enumerate(params))
+    args = _args(params)
     call = f"handler(cx{', ' if args else ''}{args})"
     return f"a[0] = {call}" if results else call
 
@@ -61,20 +65,22 @@ def callback(env, caller, a, n):
 
 
 def _audit_source(name: str, params: str, results: str) -> str:
-    """The audit-mode callback (`Config.audit`): the same call, bracketed by `Audit.begin`/`end`;
+    """The audit-mode callback (`Config.audit`): the same call, bracketed by `Audit.begin` (given the
+    decoded arguments) and `end` (given the errno, or what stopped the call; a trace records both);
     an unsafe effect -- found while the call ran or by `trace_safe` after it -- is the trap."""
     body = _body(params, results)
+    args = _args(params)
     return f"""
 def callback(env, caller, a, n):
-    mark = begin({name!r})
+    mark = begin({name!r}, ({args}{"," if args else ""}))
     try:
         cx.mem.sync()
         {body}
     except WasiError as e:
         a[0] = e.errno
     except BaseException as e:
-        return fail(cx, {name!r}, end(mark) or e)
-    bad = end(mark)
+        return fail(cx, {name!r}, end(mark, None, e) or e)
+    bad = end(mark, {"a[0]" if results else "None"})
     if bad is not None:
         return fail(cx, {name!r}, bad)
     return 0

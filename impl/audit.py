@@ -44,6 +44,9 @@ Sockets: `socket` records SockCreate (judged against the netlist), `connect` Net
 address as an integer, protocol from the socket's type), `shutdown` Shutdown; sockets created or
 accepted join the owned set (as `granted`), never the derived one. Methods a Host gains later pass
 through `TracingHost` unrecorded until they get a wrapper here.
+
+A `recorder` (vwasm.trace.Recorder: `--trace`, `--strace`) is told of every call, effect, open and
+close, and writes each call out in guest terms; without one, nothing here costs more than a test.
 """
 from __future__ import annotations
 
@@ -117,8 +120,10 @@ class Audit:
     With `keep=False` the trace is emptied at the start of every call (it is checked call by call;
     `count` still says how many effects were checked)."""
 
-    def __init__(self, *, strict: bool = True, keep: bool = True, netlist=()) -> None:
+    def __init__(self, *, strict: bool = True, keep: bool = True, netlist=(), recorder=None) -> None:
         self.trace: list = []
+        self.recorder = recorder  # a vwasm.trace.Recorder writing each call out (--trace, --strace), or None
+        self.mem = None  # the TracingGuestMemory, once bound (the recorder decodes path arguments from it)
         self.derived: dict[int, object] = {}
         self.granted: dict[int, object] = {}
         self.released: set[int] = set()  # identities closed during the current call
@@ -149,6 +154,8 @@ class Audit:
             if sock is not None:
                 self.protocols[key] = getattr(sock, "proto", None)
         self.version += 1
+        if self.recorder is not None:
+            self.recorder.start(self)
 
     def set_mem_size(self, size: int) -> None:
         self.policy = Policy(self.netlist, size, self.policy.fds, self.policy.dir_fds)
@@ -157,14 +164,18 @@ class Audit:
         return set() if self.table is None else {ident(d.handle) for _, d in self.table.items()}
 
     # --- recording ------------------------------------------------------------------------------
-    def note(self, effect) -> None:
+    def note(self, effect, op: str | None = None) -> None:
         """Record one effect; in strict mode refuse it at once if the live policy does not allow it."""
         self.trace.append(effect)
+        if self.recorder is not None:  # before the refusal: the unsafe effect is in the written trace too
+            self.recorder.effect(effect, op)
         if self.strict and not (effect_safe(effect, self.policy) and single_step(effect)):
             raise AuditViolation(effect, self.call)
 
-    def opened(self, base_key: int, handle) -> None:
-        """`handle` came from openat on `base_key`: derived if the base is."""
+    def opened(self, base_key: int, handle, name: str = ".") -> None:
+        """`handle` came from openat(`base_key`, `name`): derived if the base is."""
+        if self.recorder is not None:
+            self.recorder.opened(base_key, handle, name)
         if base_key in self.derived:
             key = ident(handle)
             self.derived[key] = handle
@@ -175,12 +186,16 @@ class Audit:
     def owned(self, handle, proto) -> None:
         """A socket the guest created or accepted: owned (never a directory), of protocol `proto`."""
         key = ident(handle)
+        if self.recorder is not None:
+            self.recorder.created(key)
         self.granted[key] = handle
         self.protocols[key] = proto
         self.released.discard(key)
         self.version += 1
 
     def closed(self, key: int) -> None:
+        if self.recorder is not None:
+            self.recorder.closed(key)
         self.version += 1
         self.protocols.pop(key, None)
         if self.derived.pop(key, None) is not None:
@@ -190,9 +205,11 @@ class Audit:
             self.released.add(key)
 
     # --- per host call (vwasm.abi's audit callbacks) --------------------------------------------
-    def begin(self, call: str) -> int:
-        """A host call starts: the trace position its effects begin at."""
+    def begin(self, call: str, args: tuple = ()) -> int:
+        """A host call starts (with its decoded arguments): the trace position its effects begin at."""
         self.call = call
+        if self.recorder is not None:
+            self.recorder.begin(call, args)
         if self.released:
             self.released.clear()
             self.released_dirs.clear()
@@ -201,8 +218,15 @@ class Audit:
             self.trace.clear()
         return len(self.trace)
 
-    def end(self, mark: int) -> AuditViolation | None:
-        """A host call ended: `trace_safe` over its effects (None when safe, else the violation)."""
+    def end(self, mark: int, errno: int | None = None, exc: BaseException | None = None) -> AuditViolation | None:
+        """A host call ended (with `errno`, or stopped by `exc`): `trace_safe` over its effects (None
+        when safe, else the violation); the recorder, if any, writes the call out."""
+        bad = self._judge(mark)
+        if self.recorder is not None:
+            self.recorder.end(errno, bad or exc)
+        return bad
+
+    def _judge(self, mark: int) -> AuditViolation | None:
         new = tuple(self.trace[mark:])
         if not new:
             return None
@@ -238,46 +262,46 @@ class TracingHost:
         return getattr(self.inner, name)
 
     # --- helpers ----------------------------------------------------------------------------------
-    def _fd(self, h) -> None:
-        self.audit.note(FdAccess(ident(h)))
+    def _fd(self, h, op: str | None = None) -> None:
+        self.audit.note(FdAccess(ident(h)), op)
 
-    def _path(self, dirh, name) -> int:
+    def _path(self, dirh, name, op: str | None = None) -> int:
         key = ident(dirh)
-        self.audit.note(PathAccess(key, "" if name == "." else name, False))
+        self.audit.note(PathAccess(key, "" if name == "." else name, False), op)
         return key
 
     # --- operations on open handles -----------------------------------------------------------------
     def readv(self, h, bufs):
-        self._fd(h)
+        self._fd(h, "readv")
         return self.inner.readv(h, bufs)
 
     def writev(self, h, bufs):
-        self._fd(h)
+        self._fd(h, "writev")
         return self.inner.writev(h, bufs)
 
     def preadv(self, h, bufs, offset):
-        self._fd(h)
+        self._fd(h, "preadv")
         return self.inner.preadv(h, bufs, offset)
 
     def pwritev(self, h, bufs, offset):
-        self._fd(h)
+        self._fd(h, "pwritev")
         return self.inner.pwritev(h, bufs, offset)
 
     def seek(self, h, offset, whence):
-        self._fd(h)
+        self._fd(h, "seek")
         return self.inner.seek(h, offset, whence)
 
     def fstat(self, h):
-        self._fd(h)
+        self._fd(h, "fstat")
         return self.inner.fstat(h)
 
     def is_tty(self, h):
-        self._fd(h)
+        self._fd(h, "is_tty")
         return self.inner.is_tty(h)
 
     def close(self, h):
         key = ident(h)
-        self.audit.note(FdAccess(key))
+        self.audit.note(FdAccess(key), "close")
         try:
             return self.inner.close(h)
         finally:
@@ -285,117 +309,117 @@ class TracingHost:
 
     def ready(self, reads, writes, timeout_ns):
         for h in (*reads, *writes):
-            self._fd(h)
+            self._fd(h, "ready")
         return self.inner.ready(reads, writes, timeout_ns)
 
     def ftruncate(self, h, size):
-        self._fd(h)
+        self._fd(h, "ftruncate")
         return self.inner.ftruncate(h, size)
 
     def fallocate(self, h, offset, length):
-        self._fd(h)
+        self._fd(h, "fallocate")
         return self.inner.fallocate(h, offset, length)
 
     def fadvise(self, h, offset, length, advice):
-        self._fd(h)
+        self._fd(h, "fadvise")
         return self.inner.fadvise(h, offset, length, advice)
 
     def fsync(self, h):
-        self._fd(h)
+        self._fd(h, "fsync")
         return self.inner.fsync(h)
 
     def fdatasync(self, h):
-        self._fd(h)
+        self._fd(h, "fdatasync")
         return self.inner.fdatasync(h)
 
     def futimens(self, h, atim, mtim):
-        self._fd(h)
+        self._fd(h, "futimens")
         return self.inner.futimens(h, atim, mtim)
 
     def get_append(self, h):
-        self._fd(h)
+        self._fd(h, "get_append")
         return self.inner.get_append(h)
 
     def set_status_flags(self, h, append, nonblock):
-        self._fd(h)
+        self._fd(h, "set_status_flags")
         return self.inner.set_status_flags(h, append, nonblock)
 
     def listdir(self, h):
-        self._fd(h)
+        self._fd(h, "listdir")
         return self.inner.listdir(h)
 
     # --- one step beneath a directory handle ------------------------------------------------------------
     def openat(self, dirh, name, *args, **kw):
-        key = self._path(dirh, name)
+        key = self._path(dirh, name, "openat")
         handle = self.inner.openat(dirh, name, *args, **kw)
-        self.audit.opened(key, handle)
+        self.audit.opened(key, handle, name)
         return handle
 
     def readlinkat(self, dirh, name):
-        self._path(dirh, name)
+        self._path(dirh, name, "readlinkat")
         return self.inner.readlinkat(dirh, name)
 
     def fstatat(self, dirh, name):
-        self._path(dirh, name)
+        self._path(dirh, name, "fstatat")
         return self.inner.fstatat(dirh, name)
 
     def mkdirat(self, dirh, name, *args, **kw):
-        self._path(dirh, name)
+        self._path(dirh, name, "mkdirat")
         return self.inner.mkdirat(dirh, name, *args, **kw)
 
     def unlinkat(self, dirh, name, *args, **kw):
-        self._path(dirh, name)
+        self._path(dirh, name, "unlinkat")
         return self.inner.unlinkat(dirh, name, *args, **kw)
 
     def renameat(self, odirh, oname, ndirh, nname):
-        self._path(odirh, oname)
-        self._path(ndirh, nname)
+        self._path(odirh, oname, "renameat")
+        self._path(ndirh, nname, "renameat")
         return self.inner.renameat(odirh, oname, ndirh, nname)
 
     def linkat(self, odirh, oname, ndirh, nname):
-        self._path(odirh, oname)
-        self._path(ndirh, nname)
+        self._path(odirh, oname, "linkat")
+        self._path(ndirh, nname, "linkat")
         return self.inner.linkat(odirh, oname, ndirh, nname)
 
     def symlinkat(self, target, dirh, name):
-        self._path(dirh, name)  # the text is stored, never interpreted here: no access through it
+        self._path(dirh, name, "symlinkat")  # the text is stored, never interpreted here: no access through it
         return self.inner.symlinkat(target, dirh, name)
 
     def utimensat(self, dirh, name, atim, mtim):
-        self._path(dirh, name)
+        self._path(dirh, name, "utimensat")
         return self.inner.utimensat(dirh, name, atim, mtim)
 
 
     # --- sockets (the handlers have checked the netlist; this checks it again, at the OS's door) -----
     def socket(self, family, type_, *args, **kw):
         proto = PROTO_OF_TYPE.get(type_)
-        self.audit.note(SockCreate(family, type_, proto))
+        self.audit.note(SockCreate(family, type_, proto), "socket")
         handle = self.inner.socket(family, type_, *args, **kw)
         self.audit.owned(handle, proto)
         return handle
 
     def connect(self, h, family, addr, port, *args, **kw):
-        self._fd(h)
+        self._fd(h, "connect")
         self.audit.note(NetAccess(self.audit.protocols.get(ident(h)), family,
-                                  int.from_bytes(bytes(addr), "big"), port))
+                                  int.from_bytes(bytes(addr), "big"), port), "connect")
         return self.inner.connect(h, family, addr, port, *args, **kw)
 
     def accept(self, h, *args, **kw):
-        self._fd(h)
+        self._fd(h, "accept")
         result = self.inner.accept(h, *args, **kw)
         self.audit.owned(result[0], self.audit.protocols.get(ident(h)))
         return result
 
     def recv(self, h, *args, **kw):
-        self._fd(h)
+        self._fd(h, "recv")
         return self.inner.recv(h, *args, **kw)
 
     def send(self, h, *args, **kw):
-        self._fd(h)
+        self._fd(h, "send")
         return self.inner.send(h, *args, **kw)
 
     def shutdown(self, h, how, *args, **kw):
-        self.audit.note(Shutdown(ident(h), how))
+        self.audit.note(Shutdown(ident(h), how), "shutdown")
         return self.inner.shutdown(h, how, *args, **kw)
 
 
@@ -411,6 +435,7 @@ class TracingGuestMemory(GuestMemory):
     def __init__(self, store, memory, audit: Audit) -> None:
         self.audit = audit
         super().__init__(store, memory)
+        audit.mem = self
 
     @classmethod
     def over(cls, buffer: bytearray, audit: Audit | None = None) -> "TracingGuestMemory":

@@ -4,6 +4,9 @@ Every failure the user can cause (a bad flag, a missing file or directory, an in
 line on stderr and a status: 2 for usage, 1 for the rest; never a traceback. The guest's own status
 passes through; a trap is 134 with `vwasm: trap: ...`, and so is a guest stopped by --fuel or
 --timeout, with `vwasm: limit: ...` naming the limit and its value.
+
+`vwasm run --trace FILE` / `--strace` write every host call out (vwasm.trace); `vwasm audit FILE`
+re-checks such a trace: 0 safe, 1 unsafe (the first unsafe effect named), 2 unreadable.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from vwasm.model.wasi import FD_LIMIT
 from .limits import DEFAULT_MAX_MEMORY
 from .loader import ModuleError, cause
 from .sandbox import TRAP_STATUS, Config, Sandbox
+from .trace import Recorder, audit_main
 
 USAGE_STATUS = 2
 FAILURE_STATUS = 1
@@ -54,6 +58,11 @@ def _parser() -> _Parser:
     run.add_argument("--audit", action="store_true",
                      help="check every effect of every host call against the sandbox policy (slower); "
                           "an unsafe one stops the guest with a trap")
+    run.add_argument("--trace", metavar="FILE",
+                     help="write every host call (arguments, errno, effects) and the policy to FILE as JSON "
+                          "Lines, for `vwasm audit FILE` (implies --audit)")
+    run.add_argument("--strace", action="store_true",
+                     help="print every host call to stderr, one line each (implies --audit)")
     lim = run.add_argument_group(
         "limits", f"A guest that runs out of fuel or time stops with status {TRAP_STATUS} and one line "
                   "'vwasm: limit: ...' naming the limit.")
@@ -72,6 +81,10 @@ def _parser() -> _Parser:
                           f"opening more is EMFILE (default: {FD_LIMIT})")
     run.add_argument("file", metavar="FILE.wasm")
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
+    check = sub.add_parser("audit", help="re-check a trace written by `vwasm run --trace`",
+                           description="Judge every effect in TRACE against the policy recorded in it: "
+                                       "exit 0 if safe, 1 naming the first unsafe effect, 2 if unreadable.")
+    check.add_argument("trace", metavar="TRACE")
     return top
 
 
@@ -153,11 +166,21 @@ def config_from(ns: argparse.Namespace) -> Config:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    trace_out = None
     try:
         ns = _parser().parse_args(argv)
+        if ns.command == "audit":
+            return audit_main(ns.trace)
         if ns.command != "run":
             raise UsageError("expected a command: vwasm run [OPTIONS] FILE.wasm [ARGS...] (see vwasm run --help)")
         config = config_from(ns)
+        if ns.trace is not None or ns.strace:
+            try:
+                trace_out = None if ns.trace is None else open(ns.trace, "w", encoding="utf-8")
+            except OSError as e:
+                raise FileNotFoundError(f"cannot write trace {ns.trace}: {e.strerror}") from None
+            config.enable_audit(keep_trace=False, recorder=Recorder(
+                config, trace_out, sys.stderr if ns.strace else None, module=os.path.basename(ns.file)))
         try:
             with open(ns.file, "rb") as f:
                 wasm = f.read()
@@ -183,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
         return FAILURE_STATUS
     except KeyboardInterrupt:
         return 130
+    finally:
+        if trace_out is not None:
+            trace_out.close()
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ class Config:
         self.preopens: list[Preopen] = []
         self.audit = False  # audit mode: trace every effect, trap on an unsafe one (vwasm.audit)
         self.audit_keep_trace = True  # keep the whole trace (Sandbox.trace); False: check and drop
+        self.audit_recorder = None  # writes every host call out (vwasm.trace: --trace, --strace)
         self.netlist: list[net.Rule] = []  # endpoints the guest may connect to (deny by default)
         self.listeners: list[tuple[str, int]] = []  # TCP sockets the guest may accept on
         self.max_fds = FD_LIMIT  # descriptors the guest may hold at once, streams and preopens included
@@ -58,12 +59,14 @@ class Config:
         self._stdio: dict[str, tuple[str, object]] = {
             STDIN: ("bytes", b""), STDOUT: ("discard", None), STDERR: ("discard", None)}
 
-    def enable_audit(self, keep_trace: bool = True) -> None:
+    def enable_audit(self, keep_trace: bool = True, recorder=None) -> None:
         """Audit mode: every host call's effects are checked with `model.effects.trace_safe`; an
         unsafe one stops the guest with the trap `audit: unsafe effect ...`. `keep_trace=False`
-        drops each call's effects once checked (long runs)."""
+        drops each call's effects once checked (long runs). `recorder` (a `vwasm.trace.Recorder`)
+        writes every call out with its arguments, errno and effects."""
         self.audit = True
         self.audit_keep_trace = keep_trace
+        self.audit_recorder = recorder
 
     def inherit_argv(self) -> None:
         self.argv = list(sys.argv)
@@ -181,7 +184,7 @@ class Sandbox:
         fds = descriptor_table(config, self.host)
         self.audit = None
         if config.audit:  # the table is the embedder's grant; from here on every effect is traced
-            self.audit = Audit(keep=config.audit_keep_trace)
+            self.audit = Audit(keep=config.audit_keep_trace, recorder=config.audit_recorder)
             self.host = TracingHost(self.host, self.audit)
         self.cx = Context(self.host, fds, [a.encode() for a in config.argv],
                           [f"{k}={v}".encode() for k, v in config.env], tuple(config.netlist))
