@@ -557,6 +557,11 @@ class ModelHost:
             return 0
         return len(s.rx) if s.stream else len(s.rx[0]) if s.rx else 0
 
+    def status(self, h) -> tuple[str, bool, bool]:
+        """(created | listening | connected, shut for reading, shut for writing) by the guest's calls."""
+        s = self._sock(h)
+        return s.state, s.shut_rd, s.shut_wr
+
     def unread(self, h) -> int:
         """What is waiting to be read: bytes (stream) or datagrams."""
         return len(self._sock(h).rx)

@@ -325,7 +325,10 @@ class NetMachine(RuleBasedStateMachine):
         """One call in the three worlds; `outs`: the (ptr, len) regions it may write."""
         err = res = None
         if self.CHECK_MODEL:
-            self.s, err, res = model_call()
+            try:
+                self.s, err, res = model_call()
+            except Exception as e:  # noqa: BLE001 - a broken contract or transition of the model
+                raise Counterexample(f"{name}{detail}: the model raised {type(e).__name__}: {e}") from None
         kw = {"outs": outs} if "outs" in inspect.signature(World.call).parameters else {}
         outs = [w.call(name, *args, **kw) for w in (self.mod, self.posix)]
         self.COUNT["steps"] += 1
@@ -803,6 +806,11 @@ class NetMachine(RuleBasedStateMachine):
                     raise Counterexample(f"socket {fd}: model {vm}, runtime over ModelHost {v1}")
             if _sock_view(d.extra["sock"], False) != _sock_view(s2[fd].extra["sock"], False):
                 raise Counterexample(f"socket {fd}: over ModelHost {v1}, over PosixHost {v2}")
+            # the runtime's idea of the socket is what it did to the host's socket
+            sock, host = d.extra["sock"], self.mhost.status(d.handle)
+            if (sock.status, sock.shut_rd, sock.shut_wr) != host:
+                raise Counterexample(f"socket {fd}: the runtime holds it as {sock.status}, shut rd/wr "
+                                     f"{sock.shut_rd}/{sock.shut_wr}; the host's socket is {host}")
         self.settle()
 
     def settle(self) -> None:
