@@ -19,4 +19,4 @@ def posix_vs_model() -> Outcome:
     class HostCheck(Machine):
         CHECK_MODEL = False
         COUNT = {"steps": 0}
-    return run_machine(HostCheck, N_EXAMPLES, STEPS, min_pairs=135)
+    return run_machine(HostCheck, N_EXAMPLES, STEPS, min_pairs=145)

@@ -504,6 +504,24 @@ class Machine(RuleBasedStateMachine):
         self._open(self.dir_at(at % 8), path, 2, ALL, ri, False, 0)
 
     @rule(at=FD_INDEX)
+    def hole(self, at):
+        """Open two descriptors, close the first, open again: the new one must fill the hole; then
+        renumber it onto itself (nothing changes, its host handle stays open)."""
+        dirs = [fd for fd, t in self.mod.table().items() if t[0] == "dir"]
+        if not dirs:
+            return
+        d = dirs[at % len(dirs)]
+        for _ in range(2):
+            self._open(d, ".", 2, ALL, ALL, False, 0)
+        mine = [fd for fd in self.live() if fd > 5]
+        if mine:
+            lowest = mine[0] if at % 2 else mine[-1]
+            self.step("fd_close", lambda: self.sb.fd_close(self.s, lowest), (lowest,), f"({lowest})", fds=(lowest,))
+        self._open(d, ".", 2, ALL, ALL, False, 0)
+        new = self.live()[-1]
+        self.step("fd_renumber", lambda: self.sb.fd_renumber(self.s, new, new), (new, new), f"({new}, {new})")
+
+    @rule(at=FD_INDEX)
     def close(self, at):
         fd = self.fd_at(at)
         if fd < 6 and at % 5:  # streams and preopens are closed only now and then
@@ -844,23 +862,33 @@ class Machine(RuleBasedStateMachine):
                   fds=(fd,))
 
     # --- boundaries -------------------------------------------------------------------------------
-    @rule(length=st.sampled_from([PATH_MAX - 2, PATH_MAX - 1, PATH_MAX, PATH_MAX + 1]),
-          tail=st.sampled_from(["f", "d/g", "new", "ld/g", "d/new"]),
+    @rule(tail=st.sampled_from(["f", "d/g", "new", "ld/g", "d/new"]),
           call=st.sampled_from(["stat", "open", "mkdir", "unlink"]), at=FD_INDEX)
-    def long_path(self, length, tail, call, at):
-        """A path of exactly `length` bytes (`./` repeated, then `tail`): PATH_MAX counts the NUL."""
-        k, pad = divmod(length - len(tail), 2)
-        path = "./" * k + "/" * pad + tail
-        assert len(path) == length
-        event(f"path of PATH_MAX{length - PATH_MAX:+d} bytes")
-        self._path_call(call, self.dir_at(at % 8), path)
+    def long_path(self, tail, call, at):
+        """Paths of PATH_MAX-2 .. PATH_MAX+1 bytes (`./` repeated, then `tail`), every length each time:
+        PATH_MAX counts the NUL, so PATH_MAX-1 bytes is the longest path."""
+        for length in (PATH_MAX - 2, PATH_MAX - 1, PATH_MAX, PATH_MAX + 1):
+            k, pad = divmod(length - len(tail), 2)
+            path = "./" * k + "/" * pad + tail
+            assert len(path) == length
+            event(f"path of PATH_MAX{length - PATH_MAX:+d} bytes")
+            self._path_call(call, self.dir_at(at % 8), path)
 
-    @rule(name=st.sampled_from(LONG), where=st.sampled_from(["", "d/", "e/"]),
+    @rule(where=st.sampled_from(["", "d/", "e/"]),
           call=st.sampled_from(["open", "mkdir", "stat", "symlink", "rename", "link", "unlink"]), at=FD_INDEX)
-    def long_name(self, name, where, call, at):
-        """Components of 255 bytes (the most) and 256 (one too many), ASCII and two-byte UTF-8."""
-        event(f"component of {len(name.encode())} bytes")
-        self._path_call(call, self.dir_at(at % 8), where + name)
+    def long_name(self, where, call, at):
+        """Components of 255 bytes (the most) and 256 (one too many), ASCII and two-byte UTF-8, all
+        four each time."""
+        for name in LONG:
+            event(f"component of {len(name.encode())} bytes")
+            self._path_call(call, self.dir_at(at % 8), where + name)
+
+    @rule(path=st.sampled_from(["f\0", "\0", "d/\0/g", "new\0x", "ld\0"]),
+          call=st.sampled_from(["open", "mkdir", "stat", "symlink", "rename", "link", "unlink"]), at=FD_INDEX)
+    def nul_path(self, path, call, at):
+        """A NUL byte anywhere in a path (it cannot reach the OS: EINVAL, nothing done)."""
+        event("path with a NUL byte")
+        self._path_call(call, self.dir_at(at % 8), path)
 
     @rule(raw=st.sampled_from([b"\xff", b"d/\xc0\xae", b"f\xed\xa0\x80", b"\xe9t\xe9", b"new\x80"]),
           call=st.sampled_from(["open", "mkdir", "stat", "symlink", "rename", "link", "unlink", "readlink"]),
@@ -922,15 +950,13 @@ class Machine(RuleBasedStateMachine):
                              fds=(fd, fd))
         raise AssertionError(call)
 
-    @rule(start=st.sampled_from([0, 1, 2]), tail=st.sampled_from(["", "/", "/new", "/.."]),
-          call=st.sampled_from(["stat", "open", "mkdir"]))
-    def walk_chain(self, start, tail, call):
+    @rule(tail=st.sampled_from(["", "/", "/new", "/.."]), call=st.sampled_from(["stat", "open", "mkdir"]))
+    def walk_chain(self, tail, call):
         """The environment (not the guest) puts a chain of CHAIN symlinks into /two -- c0 -> c1 ->
         ... -> c40 -> e -- in the model, in ModelHost and on disk alike; following c_start takes
-        41 - start expansions: one past the budget, at it, one below. Then the chain goes again (it
-        would slow every later comparison)."""
+        41 - start expansions: one past the budget (c0), at it (c1), one below (c2), all three each
+        time. Then the chain goes again (it would slow every later comparison)."""
         from dataclasses import replace
-        event(f"symlink chain of budget{CHAIN - start - 40:+d}")
         two, root = os.path.join(self.tmp, "two"), self.roots["two"]
         links = [(f"c{i}", f"c{i + 1}" if i + 1 < CHAIN else "e") for i in range(CHAIN)]
         for name, text in links:
@@ -938,7 +964,9 @@ class Machine(RuleBasedStateMachine):
             self.mhost.fs, _ = self.mhost.fs.create_symlink(root, name, text, 0)
             if self.CHECK_MODEL:
                 self.s = replace(self.s, fs=self.s.fs.create_symlink(root, name, text, 0)[0])
-        self._path_call(call, 4, f"c{start}{tail}")
+        for start in (0, 1, 2):
+            event(f"symlink chain of budget{CHAIN - start - 40:+d}")
+            self._path_call(call, 4, f"c{start}{tail}")
         for name, _ in links:
             os.unlink(os.path.join(two, name))
             self.mhost.fs = self.mhost.fs.unlink(root, name, 0)
