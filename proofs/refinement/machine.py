@@ -5,8 +5,9 @@ buffer (no wasm). Every non-socket call of preview1 is a rule (sockets: `net_mac
 After every call the worlds must agree on the errno and the results, and then:
 
   - the whole tree (the three preopens and the file beside them) is the same in the model
-    (`s.fs.snapshot()`), in ModelHost and on disk (`FileSystem.from_host(<temp dir>)`); the
-    read-only preopen and the file outside are as they were at the start;
+    (`s.fs.snapshot()`), in ModelHost and on disk (`disk_snapshot`); the read-only preopen and the
+    file outside are as they were at the start (SEED, written on disk and read into the model and
+    ModelHost with `FileSystem.from_host`);
   - the descriptor tables are equal (the abstraction function: fd -> kind, rights, fdflags);
   - stdout/stderr received the same bytes;
   - the runtime shares no handle between two numbers, and the process's open host descriptors
@@ -21,8 +22,9 @@ short sequences; every new descriptor's number is checked against the lowest-fre
 Rights are drawn as arbitrary subsets, all-but-one, or narrowed one bit at a time. Path calls
 resolve from any directory descriptor (renames and links go across directories and preopens).
 Boundaries are generated on purpose: paths of PATH_MAX-2..PATH_MAX+1 bytes, components of 255/256
-bytes (ASCII and two-byte UTF-8), NUL and non-UTF-8 bytes, a symlink chain walked with 39, 40 and 41
-expansions (the budget is 40), buffers of exactly the answer's size and one byte off.
+bytes (ASCII and two-byte UTF-8), NUL and non-UTF-8 bytes (the latter from a directory holding every
+right: where EILSEQ falls against EBADF/ENOTCAPABLE is not checked here), a symlink chain walked with
+39, 40 and 41 expansions (the budget is 40), buffers of exactly the answer's size and one byte off.
 
 `event()` records each (call, outcome) pair and, for every ENOTCAPABLE, which single right was
 missing (the right whose addition to the descriptor would change the model's answer): `run_machine`
