@@ -52,5 +52,12 @@ check: mutate-sample
 bench: build
 	$(PY) -m bench
 
+# Every host function driven through a real instance (tests/fuzz_wasm.py) for FUZZ_SECONDS; programs
+# that find something are saved in tests/fuzz_seeds/ (replayed by tests/test_fuzz_handlers.py).
+FUZZ_SECONDS ?= 30
+.PHONY: fuzz
+fuzz: bootstrap
+	$(PY) tests/fuzz_wasm.py --seconds $(FUZZ_SECONDS)
+
 clean:
 	rm -rf $(BUILD) dist *.egg-info

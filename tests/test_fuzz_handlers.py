@@ -95,3 +95,75 @@ def test_hostile_arguments_give_an_errno_or_a_trap(tmp_path_factory, sequence, n
             except WasiError:
                 pass
     assert canary_state(canary) == before
+
+
+# ------------------------------------------------------------------ the same through a real instance
+# tests/fuzz_wasm.py (`make fuzz` runs it for as long as asked): every host function called from wasm
+# through vwasm.Sandbox in audit mode with a trace recorder; here a fixed number of its programs, the
+# programs saved in tests/fuzz_seeds/ replayed, and planted faults of each kind it looks for found.
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+SEEDS = Path(__file__).parent / "fuzz_seeds"
+PROGRAMS = 40  # fuzz_wasm programs 0..39: ~350 host calls
+
+
+@pytest.fixture(scope="module")
+def fuzzer(tmp_path_factory):
+    from fuzz_wasm import Fuzzer
+
+    return Fuzzer(tmp_path_factory.mktemp("wasmfuzz"))
+
+
+def test_real_instance_programs_find_nothing(fuzzer):
+    from fuzz_wasm import program
+
+    found = [(seed, what) for seed in range(PROGRAMS) if (what := fuzzer.run(program(seed))) is not None]
+    assert found == []
+    assert fuzzer.executions >= 250, fuzzer.executions
+    assert min(fuzzer.outcomes[k] for k in ("success", "errno", "trap")) >= 10, fuzzer.outcomes
+
+
+def _planted(monkeypatch, fault: str) -> None:
+    """One bug of each kind the fuzzer checks for, planted at the layer where it would live."""
+    from vwasm import syscalls
+
+    if fault == "exception":  # a handler bug: a Python exception instead of an errno
+        def broken(cx, fd, stat_ptr):
+            raise KeyError("planted")
+        monkeypatch.setitem(syscalls.HANDLERS, "fd_fdstat_get", broken)
+    elif fault == "leak":  # fd_close forgets the host handle
+        monkeypatch.setitem(syscalls.HANDLERS, "fd_close", lambda cx, fd: (cx.fds.remove(fd), 0)[1])
+    elif fault == "unsafe":  # the resolver hands `..` to the host
+        monkeypatch.setattr(syscalls.path, "open_at",
+                            lambda host, start, path, flags, follow, mode=0o666: host.openat(start, "..", flags, mode))
+    elif fault == "outside":  # the trusted OS layer itself creates beside the directory (below the audit)
+        monkeypatch.setattr(PosixHost, "mkdirat", lambda self, dirh, name, mode=0o777: os.mkdir(
+            "../" + name.replace("/", "_"), mode, dir_fd=dirh))
+
+
+FINDS = {"exception": "internal error: KeyError", "leak": "descriptors leaked",
+         "unsafe": "audit: unsafe effect PathAccess", "outside": "outside the sandbox changed"}
+
+
+@pytest.mark.parametrize("path", sorted(SEEDS.glob("*.json")), ids=lambda p: p.stem)
+def test_saved_programs_replay_clean(fuzzer, monkeypatch, path):
+    """Every saved program runs clean now; one saved from a planted fault finds it again when planted."""
+    prog = json.loads(path.read_text())
+    assert fuzzer.run(prog) is None
+    fault = prog.get("planted")
+    if fault is not None:
+        _planted(monkeypatch, fault)
+        found = fuzzer.run(prog)
+        assert found is not None and FINDS[fault] in found, found
+
+
+@pytest.mark.parametrize("fault", sorted(FINDS))
+def test_fuzzer_finds_each_planted_fault(fuzzer, monkeypatch, fault):
+    from fuzz_wasm import program
+
+    _planted(monkeypatch, fault)
+    found = next((what for seed in range(PROGRAMS) if (what := fuzzer.run(program(seed))) is not None), None)
+    assert found is not None and FINDS[fault] in found, found
