@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="list the chosen mutants, run nothing")
     ap.add_argument("--selftest", action="store_true", help="check the machinery on mutants that must die")
     ap.add_argument("--resume", action="store_true", help="keep the verdicts already in the results file")
+    ap.add_argument("--report", action="store_true",
+                    help="run nothing: report the results file again, with the equivalents list as it is now")
     ap.add_argument("--out", help="JSON results file (default build/mutate.json, build/mutate_sample.json)")
     args = ap.parse_args(argv)
 
@@ -175,6 +177,16 @@ def main(argv: list[str] | None = None) -> int:
     for n in unmapped(OBLIGATIONS):
         print(f"note: {n} is under no family of proofs/mutate/targets.py COVERS: run for every file",
               file=sys.stderr)
+
+    if args.report:
+        out = Path(args.out) if args.out else REPO / "build" / ("mutate_sample.json" if args.sample else "mutate.json")
+        data = json.loads(out.read_text())
+        equivalents = load_equivalents()
+        for r in data["mutants"]:
+            if r["key"] in equivalents:
+                r.update(verdict="equivalent", reason=equivalents[r["key"]])
+        return report(args, out, data["mutants"], data["summary"].get("generated", 0),
+                      data["summary"].get("wall_seconds", 0), data["summary"].get("baseline_failures", {}))
 
     everything, texts = generate()
     if args.selftest:
@@ -274,7 +286,9 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr, flush=True)
         records.append(rec)
         out.parent.mkdir(exist_ok=True)
-        out.write_text(json.dumps({"summary": {"partial": True}, "mutants": records}, indent=1))  # so far
+        out.write_text(json.dumps({"summary": {"partial": True, "generated": len(everything),
+                                               "wall_seconds": round(time.perf_counter() - t0)},
+                                   "mutants": records}, indent=1))  # so far
         return rec
 
     print(f"{len(everything)} mutants generated over {len(texts)} files; running {len(to_run)} "
