@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from collections import Counter, defaultdict
@@ -185,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         for r in data["mutants"]:
             if r["key"] in equivalents:
                 r.update(verdict="equivalent", reason=equivalents[r["key"]])
+        if not args.strict:
+            record_killers(data["mutants"])
         return report(args, out, data["mutants"], data["summary"].get("generated", 0),
                       data["summary"].get("wall_seconds", 0), data["summary"].get("baseline_failures", {}))
 
@@ -261,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     records = [previous[m.key] for m, _ in chosen if m.key in previous and m.key not in equivalents]
     to_run = [(m, text) for m, text in chosen if m.key not in equivalents and m.key not in previous]
     done = [0]
+    lock = threading.Lock()
 
     def one(item):
         m, text = item
@@ -284,11 +288,12 @@ def main(argv: list[str] | None = None) -> int:
             ", ".join(f"{r['obligation']}: {r['status']}" for r in results)
         print(f"  [{done[0]:3}/{len(to_run)}] {rec['verdict'].upper():8} {m.id}  {tail} ({rec['seconds']} s)",
               file=sys.stderr, flush=True)
-        records.append(rec)
-        out.parent.mkdir(exist_ok=True)
-        out.write_text(json.dumps({"summary": {"partial": True, "generated": len(everything),
-                                               "wall_seconds": round(time.perf_counter() - t0)},
-                                   "mutants": records}, indent=1))  # so far
+        with lock:  # the results so far, in case the run is stopped
+            records.append(rec)
+            out.parent.mkdir(exist_ok=True)
+            out.write_text(json.dumps({"summary": {"partial": True, "generated": len(everything),
+                                                   "wall_seconds": round(time.perf_counter() - t0)},
+                                       "mutants": records}, indent=1))
         return rec
 
     print(f"{len(everything)} mutants generated over {len(texts)} files; running {len(to_run)} "
@@ -297,9 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(args.jobs) as ex:
         list(ex.map(one, to_run))
     if not args.strict:
-        # Remember each kill's first killer for the next runs (the CI sample tries it first).
-        killers.update({r["key"]: r["killer"] for r in records if r["verdict"] == "killed"})
-        KILLERS.write_text(json.dumps(dict(sorted(killers.items())), indent=0) + "\n")
+        record_killers(records)
     for m, text in chosen:
         if m.key in equivalents:
             old, new = diff_lines(texts[m.file], text)
@@ -307,6 +310,14 @@ def main(argv: list[str] | None = None) -> int:
                             "old": old, "new": new, "verdict": "equivalent", "reason": equivalents[m.key]})
     wall = time.perf_counter() - t0
     return report(args, out, records, len(everything), wall, bad_baseline)
+
+
+def record_killers(records: list[dict]) -> None:
+    """Remember each kill's first killer for the next runs (the CI sample tries it first); re-read
+    first, another run may have recorded some meanwhile."""
+    killers = json.loads(KILLERS.read_text()) if KILLERS.exists() else {}
+    killers.update({r["key"]: r["killer"] for r in records if r["verdict"] == "killed"})
+    KILLERS.write_text(json.dumps(dict(sorted(killers.items())), indent=0) + "\n")
 
 
 def selftest(everything: list[Mutant], texts: dict[str, str], import_errors) -> int:
