@@ -166,7 +166,7 @@ def config_from(ns: argparse.Namespace) -> Config:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    trace_out = None
+    trace_out = recorder = None
     try:
         ns = _parser().parse_args(argv)
         if ns.command == "audit":
@@ -179,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                 trace_out = None if ns.trace is None else open(ns.trace, "w", encoding="utf-8")
             except OSError as e:
                 raise FileNotFoundError(f"cannot write trace {ns.trace}: {e.strerror}") from None
-            config.enable_audit(keep_trace=False, recorder=Recorder(
-                config, trace_out, sys.stderr if ns.strace else None, module=os.path.basename(ns.file)))
+            recorder = Recorder(config, trace_out, sys.stderr if ns.strace else None, module=os.path.basename(ns.file))
+            config.enable_audit(keep_trace=False, recorder=recorder)
         try:
             with open(ns.file, "rb") as f:
                 wasm = f.read()
@@ -196,6 +196,14 @@ def main(argv: list[str] | None = None) -> int:
         status = box.run()
         if box.stop_line is not None:
             print(box.stop_line, file=sys.stderr)
+        if trace_out is not None:
+            try:
+                trace_out.flush()
+            except OSError as e:
+                recorder.error = recorder.error or e
+        if recorder is not None and recorder.error is not None:
+            print(f"vwasm: error: the trace is incomplete: {recorder.error}", file=sys.stderr)
+            return status or FAILURE_STATUS
         # A process reports 8 bits: a larger guest status must not wrap round to look like success.
         return min(status, 255)
     except UsageError as e:
@@ -208,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         if trace_out is not None:
-            trace_out.close()
+            try:
+                trace_out.close()
+            except OSError:
+                pass  # reported above
 
 
 if __name__ == "__main__":

@@ -106,6 +106,7 @@ class Recorder:
         self.call, self.args, self.effects = None, (), []
         self.preopen_names: dict[int, str] = {}
         self.calls = 0
+        self.error: Exception | None = None  # why the trace stopped being written, if it did
 
     # --- Audit's hooks ----------------------------------------------------------------------------
     def start(self, audit) -> None:
@@ -153,6 +154,15 @@ class Recorder:
         self.effects.append(self._guest(e, op))
 
     def end(self, errno, exc) -> None:
+        """Write the call out. Never raises (it runs inside wasmtime's callback): the first failure
+        is kept in `error` and the trace stops there (the CLI reports it)."""
+        if self.error is None:
+            try:
+                self._end(errno, exc)
+            except Exception as e:
+                self.error = e
+
+    def _end(self, errno, exc) -> None:
         self.calls += 1
         table = {fd: ident(d.handle) for fd, d in self.audit.table.items()}
         line = {"call": self.call, "args": self._args()}

@@ -14,7 +14,9 @@ Each program must end with nothing found (`run_program`):
 - audit mode refuses no effect (`audit: unsafe effect` would mean the handlers tried something the
   policy forbids: stopped, but a bug);
 - the process holds the same descriptors after the sandbox is closed as before (/proc/self/fd);
-- nothing outside the sandbox directory changed (the canary tree and the directory holding it).
+- nothing outside the sandbox directory changed (the canary tree and the directory holding it);
+- the trace the recorder wrote reads back, and `vwasm audit` (vwasm.trace.audit_trace) finds it
+  safe, as the live audit did.
 A program that finds something is shrunk (calls removed one by one while it still does) and saved
 as JSON under tests/fuzz_seeds/ (the explicit calls, so a saved program outlives changes to
 `program`); test_fuzz_handlers.py replays every saved program. The `planted-*` ones were found with
@@ -42,7 +44,7 @@ from vwasm import limits
 from vwasm.model.pointers import IN, POINTERS
 from vwasm.model.wasi import ALL_RIGHTS, IOVEC, PREVIEW1_MODULE, SIGNATURES, U8, AddressFamily, Errno
 from vwasm.sandbox import Config, Sandbox, trap_reason
-from vwasm.trace import PARAMS, Recorder
+from vwasm.trace import PARAMS, Recorder, TraceError, audit_trace
 
 SEEDS_DIR = Path(__file__).parent / "fuzz_seeds"
 PAGE = 65536
@@ -75,7 +77,9 @@ def module_text() -> str:
     return "\n".join(parts)
 
 
-INTERESTING32 = [0, 1, 2, 3, 4, 5, 7, 8, 16, 64, IOVECS, SOCKADDR, SCRATCH, *PATHS, PAGE - 8, PAGE - 4, PAGE - 1,
+# test_fuzz_handlers' paths, and two that walk through a directory.
+TEXTS = {**PATHS, 400: b"d/../f", 416: b"d/e"}
+INTERESTING32 = [0, 1, 2, 3, 4, 5, 7, 8, 16, 64, IOVECS, SOCKADDR, SCRATCH, *TEXTS, PAGE - 8, PAGE - 4, PAGE - 1,
                  PAGE, PAGE + 1, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFF8, 0xFFFF_FFFF]
 INTERESTING64 = [0, 1, 4096, (1 << 31), (1 << 63) - 1, 1 << 63, (1 << 64) - 1]
 
@@ -113,8 +117,8 @@ def program(seed: int) -> dict:
             if p.layout is IOVEC:
                 args[p.arg], args[p.length] = IOVECS, rng.choice([0, 1, 2])
             elif p.layout is U8 and p.access == IN and name.startswith("path_"):
-                at = rng.choice(list(PATHS))
-                args[p.arg], args[p.length] = at, len(PATHS[at])
+                at = rng.choice(list(TEXTS))
+                args[p.arg], args[p.length] = at, len(TEXTS[at])
             elif name == "sock_connect":
                 args[p.arg], args[p.length] = SOCKADDR, 16
             elif p.length is None:
@@ -133,6 +137,7 @@ class World:
         canary.mkdir()
         (canary / "secret").write_bytes(b"secret")
         (box / "f").write_bytes(b"inside")
+        (box / "d" / "e").write_bytes(b"deeper")
         os.symlink("../canary", box / "out")
         self.box, self.canary = box, canary
         self.before = (canary_state(canary), sorted(os.listdir(self.root)))
@@ -184,38 +189,52 @@ class Fuzzer:
             world.remove()
 
     def _calls(self, prog: dict, world: World) -> str | None:
-        box = Sandbox(self.module, self.config(world.box, io.StringIO()), engine=self.engine)
+        trace = io.StringIO()
+        box = Sandbox(self.module, self.config(world.box, trace), engine=self.engine)
         try:
-            exports = box.instance.exports(box.store)
-            layout = bytearray(PAGE)
-            noise = bytes.fromhex(prog["noise"])
-            layout[:len(noise)] = noise
-            struct.pack_into("<IIII", layout, IOVECS, 512, 16, 600, 4)
-            struct.pack_into("<H2s4s", layout, SOCKADDR, AddressFamily.INET, PORT.to_bytes(2, "big"), bytes([127, 0, 0, 1]))
-            for at, text in PATHS.items():
-                layout[at:at + len(text)] = text
-            exports["memory"].write(box.store, bytes(layout), 0)
-            for name, args in prog["calls"]:
-                self.executions += 1
-                try:
-                    result = exports[f"f_{name}"](box.store, *args)
-                except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
-                    text = str(e)
-                    if "internal error" in text or "audit: unsafe effect" in text:
-                        return f"{name}{tuple(args)}: {trap_reason(text)}"
-                    if box.cx.deadline is not None and box.host.clock_time(1) >= box.cx.deadline:
-                        self.outcomes["limit"] += 1
-                        return None  # the program's time is up: the rest would only trap
-                    self.outcomes["trap"] += 1
-                    continue
-                except Exception as e:  # anything else escaped the runtime
-                    return f"{name}{tuple(args)}: {type(e).__name__}: {e}"
-                if result is not None and result not in Errno._value2member_map_:
-                    return f"{name}{tuple(args)}: returned {result}, not an errno"
-                self.outcomes["errno" if result else "success"] += 1
-            return None
+            found = self._drive(box, prog)
         finally:
             box.close()
+        if found is None and box.config.audit_recorder.error is not None:
+            return f"the recorder failed: {box.config.audit_recorder.error!r}"
+        if found is None:  # the written trace, judged offline, must agree with the live audit
+            try:
+                verdict = audit_trace(trace.getvalue().splitlines())
+            except TraceError as e:
+                return f"the trace is unreadable: {e}"
+            if verdict.unsafe is not None:
+                return f"vwasm audit rejects the trace: {verdict.unsafe}"
+        return found
+
+    def _drive(self, box: Sandbox, prog: dict) -> str | None:
+        exports = box.instance.exports(box.store)
+        layout = bytearray(PAGE)
+        noise = bytes.fromhex(prog["noise"])
+        layout[:len(noise)] = noise
+        struct.pack_into("<IIII", layout, IOVECS, 512, 16, 600, 4)
+        struct.pack_into("<H2s4s", layout, SOCKADDR, AddressFamily.INET, PORT.to_bytes(2, "big"), bytes([127, 0, 0, 1]))
+        for at, text in TEXTS.items():
+            layout[at:at + len(text)] = text
+        exports["memory"].write(box.store, bytes(layout), 0)
+        for name, args in prog["calls"]:
+            self.executions += 1
+            try:
+                result = exports[f"f_{name}"](box.store, *args)
+            except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
+                text = str(e)
+                if "internal error" in text or "audit: unsafe effect" in text:
+                    return f"{name}{tuple(args)}: {trap_reason(text)}"
+                if box.cx.deadline is not None and box.host.clock_time(1) >= box.cx.deadline:
+                    self.outcomes["limit"] += 1
+                    return None  # the program's time is up: the rest would only trap
+                self.outcomes["trap"] += 1
+                continue
+            except Exception as e:  # anything else escaped the runtime
+                return f"{name}{tuple(args)}: {type(e).__name__}: {e}"
+            if result is not None and result not in Errno._value2member_map_:
+                return f"{name}{tuple(args)}: returned {result}, not an errno"
+            self.outcomes["errno" if result else "success"] += 1
+        return None
 
 
 def shrink(fuzzer: Fuzzer, prog: dict) -> dict:

@@ -139,13 +139,17 @@ def _planted(monkeypatch, fault: str) -> None:
     elif fault == "unsafe":  # the resolver hands `..` to the host
         monkeypatch.setattr(syscalls.path, "open_at",
                             lambda host, start, path, flags, follow, mode=0o666: host.openat(start, "..", flags, mode))
+    elif fault == "trace":  # the recorder loses where a walk's directories lie
+        from vwasm.trace import Recorder
+        monkeypatch.setattr(Recorder, "opened", lambda self, base_key, handle, name: None)
     elif fault == "outside":  # the trusted OS layer itself creates beside the directory (below the audit)
         monkeypatch.setattr(PosixHost, "mkdirat", lambda self, dirh, name, mode=0o777: os.mkdir(
             "../" + name.replace("/", "_"), mode, dir_fd=dirh))
 
 
 FINDS = {"exception": "internal error: KeyError", "leak": "descriptors leaked",
-         "unsafe": "audit: unsafe effect PathAccess", "outside": "outside the sandbox changed"}
+         "unsafe": "audit: unsafe effect PathAccess", "outside": "outside the sandbox changed",
+         "trace": "vwasm audit rejects the trace"}
 
 
 @pytest.mark.parametrize("path", sorted(SEEDS.glob("*.json")), ids=lambda p: p.stem)
@@ -165,5 +169,5 @@ def test_fuzzer_finds_each_planted_fault(fuzzer, monkeypatch, fault):
     from fuzz_wasm import program
 
     _planted(monkeypatch, fault)
-    found = next((what for seed in range(PROGRAMS) if (what := fuzzer.run(program(seed))) is not None), None)
+    found = next((what for seed in range(5 * PROGRAMS) if (what := fuzzer.run(program(seed))) is not None), None)
     assert found is not None and FINDS[fault] in found, found

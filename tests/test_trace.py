@@ -216,3 +216,13 @@ def test_audit_trap_is_in_the_trace(tmp_path, monkeypatch):
     assert {"effect": "path", "preopen": 3, "path": "..", "op": "openat"} in last["effects"]
     verdict = audit_trace(json.dumps(line) for line in lines)
     assert verdict.unsafe is not None and f"line {len(lines)} (path_open)" in verdict.unsafe
+
+
+def test_trace_that_cannot_be_written_is_an_error(tmp_path):
+    build_tree(tmp_path / "sandbox", TREE)
+    args = ["--dir", f"{tmp_path / 'sandbox'}::/sandbox"]
+    r = cli("run", *args, "--trace", tmp_path / "no" / "t.jsonl", wasm_path("p1_cp_cat_ls"), "cat", "/sandbox/d/x")
+    assert r.returncode == 1 and r.stdout == "" and r.stderr.startswith("vwasm: error: cannot write trace"), r
+    full = cli("run", *args, "--trace", "/dev/full", wasm_path("p1_cp_cat_ls"), "cat", "/sandbox/d/x")
+    assert full.returncode == 1 and full.stdout == "x\n", full  # the guest ran; its trace is lost
+    assert full.stderr == "vwasm: error: the trace is incomplete: [Errno 28] No space left on device\n"
