@@ -226,3 +226,15 @@ def test_trace_that_cannot_be_written_is_an_error(tmp_path):
     full = cli("run", *args, "--trace", "/dev/full", wasm_path("p1_cp_cat_ls"), "cat", "/sandbox/d/x")
     assert full.returncode == 1 and full.stdout == "x\n", full  # the guest ran; its trace is lost
     assert full.stderr == "vwasm: error: the trace is incomplete: [Errno 28] No space left on device\n"
+
+
+def test_demo_trace_shows_the_refused_escapes_and_passes_audit(tmp_path):
+    (tmp_path / "sandbox").mkdir()
+    trace = tmp_path / "demo.jsonl"
+    r = cli("run", "--dir", f"{tmp_path / 'sandbox'}::/sandbox", "--trace", trace, wasm_path("demo"))
+    assert r.returncode == 0 and "all escape attempts refused" in r.stdout, r
+    calls = [json.loads(line) for line in trace.read_text().splitlines()[1:]]
+    refused = [c for c in calls if c["call"] == "path_open" and c["args"]["path"] == "../outside.txt"]
+    assert refused and all(c["errno"] != "SUCCESS" for c in refused)
+    assert all(e["effect"] == "mem_read" for c in refused for e in c["effects"])  # the host never saw it
+    assert cli("audit", trace).returncode == 0
