@@ -162,6 +162,7 @@ class Fuzzer:
         self.module = wasmtime.Module(self.engine, module_text())
         self.outcomes: Counter = Counter()
         self.executions = 0
+        self.called: Counter = Counter()  # host calls made, by name
 
     def config(self, box: Path, trace) -> Config:
         cfg = Config()
@@ -218,6 +219,7 @@ class Fuzzer:
         exports["memory"].write(box.store, bytes(layout), 0)
         for name, args in prog["calls"]:
             self.executions += 1
+            self.called[name] += 1
             try:
                 result = exports[f"f_{name}"](box.store, *args)
             except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
@@ -281,7 +283,8 @@ def main(argv=None) -> int:
             seed += 1
         elapsed = time.monotonic() - began
     print(f"fuzz: seeds {start}..{seed - 1} ({seed - start} programs), {fuzzer.executions} host calls in "
-          f"{elapsed:.1f} s ({fuzzer.executions / elapsed:.0f}/s); outcomes {dict(fuzzer.outcomes)}; "
+          f"{elapsed:.1f} s ({fuzzer.executions / elapsed:.0f}/s), {len(fuzzer.called)}/{len(SIGNATURES)} host "
+          f"functions; outcomes {dict(fuzzer.outcomes)}; "
           f"{found} found something")
     return 1 if found else 0
 

@@ -123,6 +123,7 @@ def test_real_instance_programs_find_nothing(fuzzer):
     found = [(seed, what) for seed in range(PROGRAMS) if (what := fuzzer.run(program(seed))) is not None]
     assert found == []
     assert fuzzer.executions >= 250, fuzzer.executions
+    assert len(fuzzer.called) == len(SIGNATURES), set(SIGNATURES) - set(fuzzer.called)  # every host function
     assert min(fuzzer.outcomes[k] for k in ("success", "errno", "trap")) >= 10, fuzzer.outcomes
 
 
