@@ -684,13 +684,19 @@ class NetMachine(RuleBasedStateMachine):
         self._shutdown(self.fd_at(at), how)
 
     def _shutdown(self, fd, how):
-        from vwasm.model.wasi import Errno
+        from vwasm.model.wasi import Errno, Rights
         h = self.handle(fd)
         outcome = Errno.SUCCESS
         if h is not None and how in (1, 2, 3):
             outcome = self.mhost.shutdown_answer(h)
-        self.step("sock_shutdown", lambda: self.sb.sock_shutdown(self.s, fd, how, outcome), (fd, how),
-                  f"({fd}, {how})")
+        d = self.mod.sockets().get(fd)
+        err, _, _ = self.step("sock_shutdown", lambda: self.sb.sock_shutdown(self.s, fd, how, outcome), (fd, how),
+                              f"({fd}, {how})")
+        # The witx's sdflags: RD, WR and both are what a guest may ask of a connected socket it
+        # holds SOCK_SHUTDOWN on (stated here, apart from the rule model and runtime share).
+        if (how in (1, 2, 3) and d is not None and d.extra["sock"].status == "connected"
+                and d.rights_base & Rights.SOCK_SHUTDOWN and err == Errno.INVAL):
+            raise Counterexample(f"sock_shutdown({fd}, {how}) of a connected socket refused as EINVAL")
 
     @precondition(lambda self: self.started)
     @rule(at=st.integers(0, 14))
