@@ -238,3 +238,13 @@ def test_demo_trace_shows_the_refused_escapes_and_passes_audit(tmp_path):
     assert refused and all(c["errno"] != "SUCCESS" for c in refused)
     assert all(e["effect"] == "mem_read" for c in refused for e in c["effects"])  # the host never saw it
     assert cli("audit", trace).returncode == 0
+
+
+@pytest.mark.parametrize("text", ["tcp:127.0.0.1:8080", "udp:[::1]:53", "tcp:10.0.0.0/8:80-90",
+                                  "udp:[2001:db8::/32]:1-65535", "tcp:0.0.0.0/0:0-65535"])
+def test_header_netlist_means_the_same_rules(text):
+    from vwasm.model import net
+    from vwasm.trace import rule_text
+
+    rule = net.parse_rule(text)
+    assert net.parse_rule(rule_text(rule)) == rule
