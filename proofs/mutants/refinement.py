@@ -307,3 +307,40 @@ def readonly_preopen_writable():
     def preopen_dir(self, host_path, guest_path, read_only=False):
         return real(self, host_path, guest_path, False)
     patch(sandbox.Config, "preopen_dir", preopen_dir)
+
+
+@mutant("renumber_keeps_displaced_open", breaks="6 bounded resources: fd_renumber drops the displaced descriptor "
+        "from the table without closing its host handle", killers=("refinement.stateful", "host.posix_vs_model"))
+def renumber_keeps_displaced_open():
+    """Bug in fd_renumber: the descriptor `to` named is forgotten, its OS fd left open."""
+    from vwasm.model.wasi import Errno
+    from vwasm.syscalls import fd
+
+    def fd_renumber(cx, n, to):
+        cx.fds.renumber(n, to)
+        return Errno.SUCCESS
+    _handler(fd, "fd_renumber", fd_renumber)
+
+
+@mutant("seek_end_off_by_one", breaks="file integrity: fd_seek from the end lands one byte early",
+        killers=("refinement.stateful",))
+def seek_end_off_by_one():
+    """Bug in fd_seek: whence END counts from size - 1."""
+    from vwasm.syscalls import fd
+    real = fd.fd_seek
+
+    def fd_seek(cx, n, offset, whence, out):
+        return real(cx, n, (offset - 1) % (1 << 64) if whence == 2 else offset, whence, out)
+    _handler(fd, "fd_seek", fd_seek)
+
+
+@mutant("open_trunc_ignored", breaks="file integrity: path_open with O_TRUNC leaves the file's bytes",
+        killers=("refinement.stateful",))
+def open_trunc_ignored():
+    """Bug in path_open: the TRUNC bit of oflags is dropped."""
+    from vwasm.syscalls import path
+    real = path.path_open
+
+    def path_open(cx, fd, dirflags, pp, pl, oflags, rb, ri, fdflags, fd_out):
+        return real(cx, fd, dirflags, pp, pl, oflags & ~8, rb, ri, fdflags, fd_out)
+    _handler(path, "path_open", path_open)

@@ -436,6 +436,20 @@ class Machine(RuleBasedStateMachine):
         pool = opened * 2 + [3, 4, 5, 0, 1, 2, self.lowest_free(), 17]
         return pool[i % len(pool)]
 
+    def file_at(self, i: int) -> int:
+        """A descriptor for a file call: mostly an open file (the newest first; one is opened first
+        when there is none), sometimes any descriptor."""
+        if i >= 12:
+            return self.fd_at(i)
+        files = [fd for fd, t in sorted(self.mod.table().items(), reverse=True) if t[0] == "file"]
+        if not files:
+            dirs = [fd for fd, t in self.mod.table().items() if t[0] == "dir"]
+            if not dirs:
+                return self.fd_at(i)
+            self._open(dirs[i % len(dirs)], ("f", "t", "d/g")[i % 3], 0, ALL, ALL, False, i % 2)
+            files = [fd for fd, t in sorted(self.mod.table().items(), reverse=True) if t[0] == "file"]
+        return (files + [self.fd_at(i)])[i % (len(files) + 1)]
+
     def dir_at(self, i: int) -> int:
         """A descriptor to resolve a path from: mostly an open directory (the newest first, the
         preopens among them), sometimes any descriptor (a file, a stream, a closed number)."""
@@ -496,10 +510,11 @@ class Machine(RuleBasedStateMachine):
         self._open(self.dir_at(at), path, oflags, rb, ri, follow, fdflags)
 
     @rule(path=st.sampled_from(["f", "d/g", "t", "r", "rd/x", "lf", "new", "e/new", "rl"]), rb=RIGHTS,
-          create=st.booleans(), at=FD_INDEX)
-    def open_file(self, path, rb, create, at):
-        """Opening a file that mostly exists, with arbitrary rights (fills the table)."""
-        self._open(self.dir_at(at % 8), path, 1 if create else 0, rb, rb, True, 0)
+          oflags=st.sampled_from([0, 1, 8, 9]), at=FD_INDEX)
+    def open_file(self, path, rb, oflags, at):
+        """Opening a file that mostly exists, with arbitrary rights, maybe creating or truncating it
+        (fills the table)."""
+        self._open(self.dir_at(at % 8), path, oflags, rb, rb, True, 0)
 
     @rule(path=st.sampled_from([".", "d", "e", "rd", "ld", "ldd", "..", "d/.."]), ri=RIGHTS, at=FD_INDEX)
     def open_dir(self, path, ri, at):
@@ -629,7 +644,7 @@ class Machine(RuleBasedStateMachine):
 
     @rule(at=FD_INDEX, flags=st.sampled_from([0, 1, 4, 5, 2, 0x20]))
     def set_flags(self, at, flags):
-        fd = self.fd_at(at)
+        fd = self.file_at(at)
         self.step("fd_fdstat_set_flags", lambda: self.sb.fd_fdstat_set_flags(self.s, fd, flags), (fd, flags),
                   f"({fd}, {flags:#x})", fds=(fd,))
 
@@ -663,11 +678,11 @@ class Machine(RuleBasedStateMachine):
 
     @rule(data=st.binary(min_size=0, max_size=12), at=FD_INDEX)
     def write(self, data, at):
-        self._write(self.fd_at(at), data)
+        self._write(self.file_at(at), data)
 
     @rule(data=st.binary(min_size=0, max_size=12), at=FD_INDEX, offset=st.sampled_from([0, 3, 40, 1 << 63]))
     def pwrite(self, data, at, offset):
-        self._write(self.fd_at(at), data, offset)
+        self._write(self.file_at(at), data, offset)
 
     def remaining(self, fd: int, offset=None) -> int:
         """Bytes a read would return (ModelHost's view): the answer an exact buffer is sized from."""
@@ -698,17 +713,17 @@ class Machine(RuleBasedStateMachine):
 
     @rule(fit=FIT, at=FD_INDEX)
     def read(self, fit, at):
-        fd = self.fd_at(at)
+        fd = self.file_at(at)
         self._read(fd, fit_len(fit, self.remaining(fd)))
 
     @rule(fit=FIT, at=FD_INDEX, offset=st.sampled_from([0, 2, 11, 40, 1 << 63]))
     def pread(self, fit, at, offset):
-        fd = self.fd_at(at)
+        fd = self.file_at(at)
         self._read(fd, fit_len(fit, self.remaining(fd, min(offset, 1 << 40))), offset)
 
     @rule(at=FD_INDEX, offset=st.sampled_from([0, 1, 3, 20, -1, -30, 1 << 63]), whence=st.sampled_from([0, 1, 2, 3]))
     def seek(self, at, offset, whence):
-        fd = self.fd_at(at)
+        fd = self.file_at(at)
         u = offset % (1 << 64)  # the guest passes an i64 as u64 bits
         signed = offset if offset < 1 << 63 else offset - (1 << 64)
         self.step("fd_seek", lambda: self.sb.fd_seek(self.s, fd, signed, whence), (fd, u, whence, OUT),
@@ -717,13 +732,13 @@ class Machine(RuleBasedStateMachine):
 
     @rule(at=FD_INDEX)
     def tell(self, at):
-        fd = self.fd_at(at)
+        fd = self.file_at(at)
         self.step("fd_tell", lambda: self.sb.fd_tell(self.s, fd), (fd, OUT), f"({fd})",
                   result=lambda w: w.u64(OUT), model_result=lambda r: r[0], outs=((OUT, 8),), fds=(fd,))
 
     @rule(at=FD_INDEX)
     def fd_stat(self, at):
-        fd = self.fd_at(at)
+        fd = self.file_at(at)
         self.step("fd_filestat_get", lambda: self.sb.fd_filestat_get(self.s, fd), (fd, STAT), f"({fd})",
                   result=lambda w: w.filestat(STAT),
                   model_result=lambda r: _stat_view(r[0].filetype, r[0].nlink, r[0].size), outs=((STAT, 64),),
@@ -731,20 +746,20 @@ class Machine(RuleBasedStateMachine):
 
     @rule(at=FD_INDEX, size=st.sampled_from([0, 1, 5, 40, 1 << 63]))
     def set_size(self, at, size):
-        fd = self.fd_at(at)
+        fd = self.file_at(at)
         self.step("fd_filestat_set_size", lambda: self.sb.fd_filestat_set_size(self.s, fd, size), (fd, size),
                   f"({fd}, {size})", fds=(fd,))
 
     @rule(at=FD_INDEX, fst=st.sampled_from([0, 1 | 4, 2 | 8, 1 | 2, 0x10]))
     def fd_utimes(self, at, fst):
-        fd = self.fd_at(at)
+        fd = self.file_at(at)
         self.step("fd_filestat_set_times",
                   lambda: self.sb.fd_filestat_set_times(self.s, fd, 10**9, 2 * 10**9, fst),
                   (fd, 10**9, 2 * 10**9, fst), f"({fd}, {fst})", fds=(fd,))
 
     @rule(at=FD_INDEX, offset=st.sampled_from([0, 2, 30]), length=st.sampled_from([0, 1, 8, (1 << 63) - 1]))
     def allocate(self, at, offset, length):
-        fd = self.fd_at(at)
+        fd = self.file_at(at)
         if length > 8:  # past I64_MAX (FBIG, the runtime's rule); at it, the answer is the file system's
             offset = max(offset, 2)
         self.step("fd_allocate", lambda: self.sb.fd_allocate(self.s, fd, offset, length), (fd, offset, length),
@@ -752,13 +767,13 @@ class Machine(RuleBasedStateMachine):
 
     @rule(at=FD_INDEX, advice=st.integers(0, 6), length=st.sampled_from([0, 5]))
     def advise(self, at, advice, length):
-        fd = self.fd_at(at)
+        fd = self.file_at(at)
         self.step("fd_advise", lambda: self.sb.fd_advise(self.s, fd, 0, length, advice), (fd, 0, length, advice),
                   f"({fd}, {advice})", fds=(fd,))
 
     @rule(at=FD_INDEX, data=st.booleans())
     def sync(self, at, data):
-        fd = self.fd_at(at)
+        fd = self.file_at(at)
         name = "fd_datasync" if data else "fd_sync"
         self.step(name, lambda: getattr(self.sb, name)(self.s, fd), (fd,), f"({fd})", fds=(fd,))
 
