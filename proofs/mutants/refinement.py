@@ -344,3 +344,41 @@ def open_trunc_ignored():
     def path_open(cx, fd, dirflags, pp, pl, oflags, rb, ri, fdflags, fd_out):
         return real(cx, fd, dirflags, pp, pl, oflags & ~8, rb, ri, fdflags, fd_out)
     _handler(path, "path_open", path_open)
+
+
+@mutant("poll_file_hangup_lost", breaks="poll_oneoff: a file read to its end is reported ready without the "
+        "hang-up flag", killers=("refinement.stateful",))
+def poll_file_hangup_lost():
+    """Bug in poll_oneoff: the end-of-file check of a file subscription always says no."""
+    from vwasm.syscalls import poll
+    patch(poll, "_file_read_flags", lambda cx, desc: 0)
+
+
+@mutant("set_flags_not_applied", breaks="file integrity: fd_fdstat_set_flags(APPEND) records the flag but never "
+        "tells the host, so writes land at the position", killers=("refinement.stateful",))
+def set_flags_not_applied():
+    """Bug in fd_fdstat_set_flags: the host's status flags are left as they were."""
+    from vwasm.model.wasi import Errno, Fdflags
+    from vwasm.syscalls import fd
+    real = fd.fd_fdstat_set_flags
+
+    def fd_fdstat_set_flags(cx, n, flags):
+        d = cx.fds.get(n)
+        before = d.fdflags
+        err = real(cx, n, flags)
+        if err == Errno.SUCCESS:
+            cx.host.set_status_flags(d.handle, bool(before & Fdflags.APPEND), bool(before & Fdflags.NONBLOCK))
+        return err
+    _handler(fd, "fd_fdstat_set_flags", fd_fdstat_set_flags)
+
+
+@mutant("readdir_cookie_skips", breaks="fd_readdir: a non-zero cookie resumes one entry too far",
+        killers=("refinement.stateful",))
+def readdir_cookie_skips():
+    """Bug in fd_readdir: the cookie is read as the index of the entry after the next."""
+    from vwasm.syscalls import path
+    real = path.fd_readdir
+
+    def fd_readdir(cx, fd, buf, buf_len, cookie, used):
+        return real(cx, fd, buf, buf_len, cookie + 1 if cookie else 0, used)
+    _handler(path, "fd_readdir", fd_readdir)
