@@ -332,6 +332,7 @@ class ModelHost:
         if s.local in self.net.listeners:
             raise OSError(98, f"address in use: {address} port {port}")
         self.net.listeners[s.local] = s
+        self.net.handed_out.append(s)
         return s, family
 
     def bind_datagram_peer(self, port: int) -> "_Sock":
@@ -357,6 +358,7 @@ class ModelHost:
         s = _Sock(family, type_ == SocketType.STREAM)
         if not s.stream:
             self.net.guests.append(s)
+        self.net.handed_out.append(s)
         return s
 
     def connect_answer(self, h, family: int, addr: bytes, port: int) -> Errno:
@@ -403,6 +405,7 @@ class ModelHost:
             raise WouldBlock("accept with no connection pending")
         conn = listener.pending.popleft()
         conn.nonblock = nonblock
+        self.net.handed_out.append(conn)
         _, addr, port = conn.peer.local
         return conn, addr.to_bytes(4 if listener.family == AddressFamily.INET else 16, "big"), port
 
@@ -562,6 +565,10 @@ class ModelHost:
         s = self._sock(h)
         return s.state, s.shut_rd, s.shut_wr
 
+    def open_sockets(self) -> list:
+        """The socket handles given out and not yet closed (the runtime must hold each one)."""
+        return [s for s in self.net.handed_out if not s.closed]
+
     def unread(self, h) -> int:
         """What is waiting to be read: bytes (stream) or datagrams."""
         return len(self._sock(h).rx)
@@ -654,6 +661,7 @@ class _Network:
         self.listeners: dict[tuple, _Sock] = {}  # (version, address, port) -> listener
         self.datagram_peers: dict[int, _Sock] = {}  # port -> a datagram socket the environment bound
         self.guests: list[_Sock] = []  # datagram sockets, to deliver replies to
+        self.handed_out: list[_Sock] = []  # every socket handle given to the runtime (to find leaks)
         self.next_port = 40000
 
     def port(self) -> int:

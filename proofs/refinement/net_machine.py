@@ -61,6 +61,7 @@ ENDPOINTS = (
     (2, "::ffff:127.0.0.1", "P"), (2, "::ffff:127.0.0.1", "Q"), (2, "::1", "Q"), (2, "::1", "C"), (2, "::1", "P"),
 )
 FD_INDEX = st.integers(0, 12)
+MAX_FDS = 12  # stdio, two listeners and seven more: EMFILE comes up in socket and accept
 # all rights; read+write+shutdown+poll; read+write; write; read; none (FD_READ 0x2, FD_WRITE 0x40,
 # POLL_FD_READWRITE 0x800_0000, SOCK_SHUTDOWN 0x1000_0000)
 SOCK_RIGHTS_CHOICES = st.sampled_from([(1 << 30) - 1, 0x2 | 0x40 | 0x800_0000 | 0x1000_0000, 0x2 | 0x40, 0x40, 0x2, 0])
@@ -138,6 +139,7 @@ class NetWorld(World):
             cfg.allow_net(r)
         for address, port in listeners:
             cfg.tcp_listen(address, port)
+        cfg.max_fds = MAX_FDS
         self.out = {"stdout": [], "stderr": []}
         cfg.stdin_bytes(b"in")
         cfg.stdout_custom(self.out["stdout"].append)
@@ -284,6 +286,7 @@ class NetMachine(RuleBasedStateMachine):
         self.peer_model = self.mhost.bind_datagram_peer(q)
         self.posix = NetWorld(_guarded_posix_host(), rules, listeners)
         self.s = sb.initial_state(FileSystem(), netlist=tuple(net.parse_rule(r) for r in rules), stdin=b"in",
+                                  max_fds=MAX_FDS,
                                   listeners=((AddressFamily.INET, SocketType.STREAM),
                                              (AddressFamily.INET6, SocketType.STREAM)))
         self.sb = sb
@@ -818,6 +821,11 @@ class NetMachine(RuleBasedStateMachine):
                 raise Counterexample(f"socket {fd}: the runtime holds it as {sock.status}, shut rd/wr "
                                      f"{sock.shut_rd}/{sock.shut_wr}; the host's socket is {host}")
         self.settle()
+        # every socket the host gave the runtime and that is still open is one the table holds
+        held = {id(d.handle) for d in s1.values()}
+        leaked = [h for h in self.mhost.open_sockets() if id(h) not in held]
+        if leaked:
+            raise Counterexample(f"{len(leaked)} host socket(s) open that no descriptor holds")
 
     def settle(self) -> None:
         """Every socket of the PosixHost world is as ModelHost's network says -- TCP state
