@@ -382,3 +382,20 @@ def readdir_cookie_skips():
     def fd_readdir(cx, fd, buf, buf_len, cookie, used):
         return real(cx, fd, buf, buf_len, cookie + 1 if cookie else 0, used)
     _handler(path, "fd_readdir", fd_readdir)
+
+
+@mutant("model_stdin_replayed", breaks="the specification: the model's fd_read of stdin hands out the same bytes "
+        "again (stdin never consumed)", killers=("refinement.stateful",))
+def model_stdin_replayed():
+    """Bug in the model's fd_read: the state keeps all of stdin after a read."""
+    import inspect
+    from dataclasses import replace
+
+    from vwasm.model import sandbox as sb
+    from vwasm.model.effects import FdAccess
+    body = inspect.unwrap(sb.fd_read)
+
+    def fd_read(s, fd, iov_lens, incoming=b""):
+        new, results = body(s, fd, iov_lens, incoming)
+        return replace(new, stdin=s.stdin), results
+    patch(sb, "fd_read", sb.spec(FdAccess)(fd_read))

@@ -723,8 +723,10 @@ class Machine(RuleBasedStateMachine):
 
     @rule(fit=FIT, at=FD_INDEX)
     def read(self, fit, at):
-        fd = self.file_at(at)
+        fd = 0 if at in (12, 13) else self.file_at(at)  # stdin now and then, read twice: it is consumed
         self._read(fd, fit_len(fit, self.remaining(fd)))
+        if fd == 0:
+            self._read(fd, 4)
 
     @rule(fit=FIT, at=FD_INDEX, offset=st.sampled_from([0, 2, 11, 40, 1 << 63]))
     def pread(self, fit, at, offset):
