@@ -116,6 +116,7 @@ class _Walk:
     todo: list[str]  # worklist, next component LAST
     must_be_dir: bool
     check_last: bool = True  # judge the final name's length here (False: the caller does, later)
+    create: bool = False  # O_CREAT: a final name that must be a directory is not looked up
     dirs: list[int] = field(default_factory=list)  # held directories below `base` (its ancestors)
     names: list[str] = field(default_factory=list)  # names from the start to `base`
     expansions: int = 0
@@ -157,6 +158,10 @@ class _Walk:
         last = not self.todo
         if not last or self.check_last:
             check_name(name)
+        # Linux: creating with a trailing slash (in the path or in a final link's text) never looks
+        # the last name up; the caller refuses it (EISDIR), whatever the name is.
+        if last and self.must_be_dir and self.create:
+            return self.result(name, None)
         child = self.fs.lookup(self.base, name)
         if child is None:
             # A missing last component is reported to the caller (it may create it).
@@ -185,17 +190,19 @@ class _Walk:
 @icontract.require(lambda fs, start: fs.wf() and fs.is_dir(start), "a well-formed tree, from a directory")
 @icontract.ensure(lambda start, result: result.dirs[0] == start, "walked from the start")
 @icontract.ensure(lambda result: beneath(result.relpath), "never above the start")
-def resolve(fs: FileSystem, start: int, path: str, follow: bool, check_last: bool = True) -> Resolution:
+def resolve(fs: FileSystem, start: int, path: str, follow: bool, check_last: bool = True,
+            create: bool = False) -> Resolution:
     """Resolve `path` from directory `start`. Refusals raise WasiError (EPERM exactly for an escape).
     `check_last=False` leaves the final name's length to the caller (a name too long to exist is
     then reported missing): rename and link judge it only after the source was found, as the
-    kernel looks the two final names up in that order.
+    kernel looks the two final names up in that order. `create` (path_open's O_CREAT): a final
+    name that must be a directory is reported missing, not looked up.
 
     :raises WasiError: the path cannot be resolved
     """
     check_path(path)
     parts, slash = split(path)
-    walk = _Walk(fs, start, follow, list(reversed(parts)), slash, check_last)
+    walk = _Walk(fs, start, follow, list(reversed(parts)), slash, check_last, create)
     while walk.todo:
         c = walk.todo.pop()
         if c == "/":

@@ -838,7 +838,7 @@ def path_open(s: State, fd: int, dirflags: int, path: str, oflags: int,
         # one, is EISDIR too, not ENOTDIR).
         resolve(s.fs, d.node, strip_trailing_slashes(path), False)
         raise WasiError(Errno.ISDIR)
-    r = resolve(s.fs, d.node, path, follow)
+    r = resolve(s.fs, d.node, path, follow, create=bool(oflags & Oflags.CREAT))
     fs = s.fs
     if r.node is None:
         # A missing file is created only with O_CREAT.

@@ -399,3 +399,62 @@ def model_stdin_replayed():
         new, results = body(s, fd, iov_lens, incoming)
         return replace(new, stdin=s.stdin), results
     patch(sb, "fd_read", sb.spec(FdAccess)(fd_read))
+
+
+@mutant("random_get_unfilled", breaks="1 WASI semantics: random_get returns success and leaves the buffer as it was",
+        killers=("refinement.stateful",))
+def random_get_unfilled():
+    """Bug: the host's random bytes never reach the guest's buffer."""
+    from vwasm import syscalls
+    from vwasm.model.wasi import Errno
+    from vwasm.syscalls import clock_random
+
+    def random_get(cx, buf, length):
+        cx.mem.slice(buf, length)
+        return Errno.SUCCESS
+    patch(clock_random, "random_get", random_get)
+    syscalls.HANDLERS["random_get"] = random_get
+
+
+@mutant("final_link_slash_ignored", breaks="1 WASI semantics: a final symlink whose text ends in `/` opens a "
+        "file or creates through it", killers=("refinement.stateful",))
+def final_link_slash_ignored():
+    """Bug: the trailing slash of a link's text is dropped (`lfs -> f/` opens f)."""
+    from vwasm import resolve
+    from vwasm.model.wasi import SYMLINK_BUDGET, Errno, WasiError
+
+    def symlink(self, target):
+        if self.expansions >= SYMLINK_BUDGET:
+            raise WasiError(Errno.LOOP)
+        self.expansions += 1
+        if target == "":
+            raise WasiError(Errno.NOENT)
+        parts, _slash = resolve.split(target)
+        self.todo.extend(reversed(parts))
+    patch(resolve.Resolver, "symlink", symlink)
+
+
+@mutant("poll_deadline_misread", breaks="1 WASI semantics: poll_oneoff stops the guest at a deadline still "
+        "far away", killers=("refinement.stateful",))
+def poll_deadline_misread():
+    """Bug: after its wait poll_oneoff reads the deadline in the wrong unit (µs for ns)."""
+    from vwasm.limits import DeadlineReached
+    from vwasm.syscalls import poll
+
+    def check_deadline(cx, now):
+        if now >= cx.deadline // 1000:
+            raise DeadlineReached("timeout reached while waiting")
+    patch(poll, "check_deadline", check_deadline)
+
+
+@mutant("model_create_link_slash_looked_up", breaks="the specification: the model's path_open(O_CREAT) through a "
+        "link whose text ends in `/` looks the last name up (ENOTDIR for a file; Linux: EISDIR)",
+        killers=("refinement.stateful",))
+def model_create_link_slash_looked_up():
+    """Bug (the model's, found by the stateful machine): `create` not passed to the resolution."""
+    from vwasm.model import sandbox as sb
+    real = sb.resolve
+
+    def resolve(fs, start, path, follow, check_last=True, create=False):
+        return real(fs, start, path, follow, check_last)
+    patch(sb, "resolve", resolve)

@@ -62,15 +62,17 @@ class Link(str):
 
 
 SEED = {
+    # Link texts ending in a slash name a directory (ldd), a file (lfs) and nothing (dangs).
     "box": {"d": {"g": b"g"}, "f": b"hello world", "ld": Link("d"), "lf": Link("f"), "ldd": Link("d/"),
-            "dang": Link("nothere"), "esc": Link(".."), "sec": Link("../secret"), "tw": Link("../two/t")},
+            "lfs": Link("f/"), "dang": Link("nothere"), "dangs": Link("nothere/"), "esc": Link(".."),
+            "sec": Link("../secret"), "tw": Link("../two/t")},
     "two": {"t": b"two", "e": {}},
     "ro": {"r": b"read only", "rd": {"x": b"x"}, "rl": Link("r")},
     "secret": b"outside",
 }
 CHAIN = 41  # c0 -> c1 -> ... -> c40 -> e in /two: following c_j takes 41 - j expansions
 LONG = ("n" * 255, "n" * 256, "\u00e9" * 127 + "n", "\u00e9" * 128)  # 255, 256, 255, 256 bytes
-NAMES = ["f", "d", "g", "ld", "lf", "ldd", "dang", "esc", "sec", "tw", "t", "e", "r", "rd", "rl", "x", "new",
+NAMES = ["f", "d", "g", "ld", "lf", "ldd", "lfs", "dang", "dangs", "esc", "sec", "tw", "t", "e", "r", "rd", "rl", "x", "new",
          "..", "."]
 PATH_MAX = 4096  # Linux's, NUL included: a path of 4095 bytes is the longest
 
@@ -97,8 +99,8 @@ def _path_strategy():
     comp = st.sampled_from(NAMES)
     return (st.lists(comp, min_size=1, max_size=3).map("/".join)
             | st.sampled_from(["f", "d", "d/g", "ld", "lf", "ldd", "dang", "esc", "sec", "tw", "ld/g", "lf/", "ld/",
-                               "dang/", "new", "d/new", "ld/new", "sec/x", "e/new", "rd/x", "rl", "../box/f",
-                               "d/../f", "d/../../box"]))
+                               "dang/", "ldd/g", "ldd/new", "lfs", "lfs/", "lfs/.", "dangs", "new", "d/new",
+                               "ld/new", "sec/x", "e/new", "rd/x", "rl", "../box/f", "d/../f", "d/../../box"]))
 
 
 def _named(names):
@@ -108,7 +110,7 @@ def _named(names):
 
 EXISTING = ["f", "d", "g", "t", "e", "r", "x", "lf", "ld", "d/g", "rd/x", "dang", "esc"]
 FRESH = ["new", "n2", "d/new", "e/new", "rd/new", "f", "d", "t/", "e"]
-LINKS = ["ld", "lf", "ldd", "dang", "esc", "sec", "tw", "rl", "d/../lf", "f", "nothere"]
+LINKS = ["ld", "lf", "ldd", "lfs", "dang", "dangs", "esc", "sec", "tw", "rl", "d/../lf", "f", "nothere"]
 ALL = (1 << 30) - 1
 RIGHT_BITS = st.integers(0, 29)
 FILE_BITS = [1 << b for b in range(30) if FILE_RIGHTS >> b & 1]
@@ -322,6 +324,10 @@ class Machine(RuleBasedStateMachine):
         paths = [(os.path.join(self.tmp, name), guest, ro) for name, guest, ro in PREOPENS]
         self.baseline = open_host_fds()  # before PosixHost opens anything
         self.posix = World(PosixHost(), paths, max_fds=MAX_FDS, args=ARGS, env=ENV)
+        # Config.timeout's deadline, set over PosixHost only and never reached (1000 s away): every
+        # wait there goes through the deadline's code, and a deadline not reached changes nothing.
+        from vwasm.model.wasi import Clockid
+        self.posix.cx.deadline = self.posix.host.clock_time(Clockid.MONOTONIC) + 10**12
         self.mhost = ModelHost(fs, {p: self.roots[name] for (p, _, _), (name, _, _) in zip(paths, PREOPENS)})
         self.mod = World(self.mhost, paths, max_fds=MAX_FDS, args=ARGS, env=ENV)
         self.s = sb.initial_state(
@@ -915,6 +921,17 @@ class Machine(RuleBasedStateMachine):
             event(f"path of PATH_MAX{length - PATH_MAX:+d} bytes")
             self._path_call(call, self.dir_at(at % 8), path)
 
+    @rule(call=st.sampled_from(["open", "create", "stat", "mkdir", "rename", "unlink"]))
+    def slash_links(self, call):
+        """Every link text ending in `/` (to a directory, a file, nothing), final, with a slash after
+        it, and in the middle of a path, each time, from /box (fd 3 while it is open): a trailing slash
+        in a final link's text asks for a directory, as one in the path does."""
+        for path in ("ldd", "lfs", "dangs", "ldd/", "lfs/", "dangs/", "ldd/g", "lfs/g", "dangs/new"):
+            if call == "create":
+                self._open(3, path, 1, ALL, ALL, True, 0)
+            else:
+                self._path_call(call, 3, path)
+
     @rule(where=st.sampled_from(["", "d/", "e/"]),
           call=st.sampled_from(["open", "mkdir", "stat", "symlink", "rename", "link", "unlink"]), at=FD_INDEX)
     def long_name(self, where, call, at):
@@ -1037,9 +1054,18 @@ class Machine(RuleBasedStateMachine):
 
     @rule(n=st.sampled_from([0, 1, 16, 100]))
     def random(self, n):
-        # The bytes are the environment's choice (compared nowhere); where they land is checked.
-        self.step("random_get", lambda: self.sb.random_get(self.s, n, bytes(n)), (BUF, n), f"({n})",
-                  outs=((BUF, n),))
+        # The bytes are the environment's choice: over ModelHost they are ModelHost's, and the model
+        # is given the same, so the buffer must hold exactly them; over PosixHost they are the OS's,
+        # so a buffer of 16 or more that still holds its canary (chance 2**-128) was never filled.
+        for w in (self.mod, self.posix):
+            w.put(BUF, bytes([CANARY]) * n)
+        err, res, _ = self.step("random_get", lambda: self.sb.random_get(self.s, n, self.mhost.random(n)), (BUF, n),
+                                f"({n})", result=lambda w: None, model_result=lambda r: None, outs=((BUF, n),))
+        want = res[0] if self.CHECK_MODEL else self.mhost.random(n)  # (the call cannot fail: BUF + n fits)
+        if self.mod.get(BUF, n) != want:
+            raise Counterexample(f"random_get({n}): model {want!r}, runtime over ModelHost {self.mod.get(BUF, n)!r}")
+        if n >= 16 and self.posix.get(BUF, n) == bytes([CANARY]) * n:
+            raise Counterexample(f"random_get({n}) over PosixHost left the buffer as it was")
 
     @rule()
     def sched_yield(self):
