@@ -234,3 +234,16 @@ def iovec_views_one_long():
             bufs.append(self.view[b:b + n + 1])
         return bufs
     patch(GuestMemory, "iovecs", iovecs)
+
+
+@mutant("guest_memory_struct_dropped", breaks="1 memory isolation: GuestMemory keeps a raw pointer into a "
+        "wasmtime_memory_t it lets be freed (the next sync reads freed memory)", killers=(BEFORE,))
+def guest_memory_struct_dropped():
+    """Bug: the reference that keeps the wasmtime memory object alive is not kept."""
+    from vwasm.memory import GuestMemory
+    real = GuestMemory.__init__
+
+    def __init__(self, store, memory):
+        real(self, store, memory)
+        self._memory = None
+    patch(GuestMemory, "__init__", __init__)
