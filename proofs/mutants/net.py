@@ -135,6 +135,37 @@ def unmentioned_socket_kind_allowed():
     patch(net, "family_allowed", lambda netlist, family, proto: any(r.family == family for r in netlist))
 
 
+@mutant("socket_netlist_before_protocol", breaks="the netlist answers ENOTCAPABLE for a malformed socket request "
+        "(a protocol its type does not imply) instead of EPROTONOSUPPORT", killers=("net.netlist_forms",))
+def socket_netlist_before_protocol():
+    """Bug: socket's rule consults the netlist before it checks the protocol against the type."""
+    from vwasm.model import net
+    from vwasm.model.wasi import Errno, WasiError
+    orig = net.socket_rule
+
+    def socket_rule(netlist, family, type_, protocol):
+        if family in net.ADDR_BITS and type_ in net.PROTO_OF_TYPE and not net.family_allowed(
+                netlist, family, net.PROTO_OF_TYPE[type_]):
+            raise WasiError(Errno.NOTCAPABLE)
+        return orig(netlist, family, type_, protocol)
+    patch(net, "socket_rule", socket_rule)
+
+
+@mutant("mapped_unspecified_skips_loopback", breaks="4 network isolation: ::ffff:0.0.0.0 (which reaches 127.0.0.1) "
+        "is judged without the loopback", killers=("net.netlist_forms",))
+def mapped_unspecified_skips_loopback():
+    """Bug: an IPv4-mapped unspecified address is judged as 0.0.0.0 only, not as the loopback it reaches."""
+    from vwasm.model import net
+    orig = net.connect_rule
+
+    def connect_rule(netlist, s, family, addr, port):
+        if family == 2 and addr == 0xFFFF << 32:
+            extra = net.Rule(s.proto, 1, net.LOOPBACK4, 32, port, port)
+            return orig(tuple(netlist) + (extra,), s, family, addr, port)
+        return orig(netlist, s, family, addr, port)
+    patch(net, "connect_rule", connect_rule)
+
+
 # --- the socket machines (refinement.sockets, host.sockets) -----------------------------------------
 @mutant("accepted_keeps_sock_accept", breaks="3 descriptor isolation: an accepted connection may accept",
         killers=("refinement.sockets",))
