@@ -458,3 +458,27 @@ def model_create_link_slash_looked_up():
     def resolve(fs, start, path, follow, check_last=True, create=False):
         return real(fs, start, path, follow, check_last)
     patch(sb, "resolve", resolve)
+
+
+@mutant("model_rsync_settable", breaks="the specification: the model lets fd_fdstat_set_flags turn RSYNC on "
+        "(only APPEND and NONBLOCK change after opening)", killers=("refinement.stateful",))
+def model_rsync_settable():
+    """Bug: the model's set of flags fixed at opening misses RSYNC."""
+    from vwasm.model import sandbox as sb
+    from vwasm.model.wasi import Fdflags
+    patch(sb, "SYNC_FLAGS", Fdflags.DSYNC | Fdflags.SYNC)
+
+
+@mutant("link_directory_exist", breaks="1 WASI semantics: a hard link to a directory is refused with EEXIST "
+        "(Linux: EPERM) in the filesystem ModelHost and the model share", killers=("refinement.stateful",))
+def link_directory_exist():
+    """Bug: FileSystem.link's refusal of a directory names the wrong errno."""
+    from vwasm.model import fs
+    from vwasm.model.wasi import Errno, WasiError
+    real = fs.FileSystem.link
+
+    def link(self, dir_ino, name, ino, now):
+        if self.is_dir(ino):
+            raise WasiError(Errno.EXIST)
+        return real(self, dir_ino, name, ino, now)
+    patch(fs.FileSystem, "link", link)

@@ -126,6 +126,8 @@ NARROWED = {"read": "fd_read", "pread": "fd_pread", "write": "fd_write", "pwrite
             "allocate": "fd_allocate", "set_size": "fd_filestat_set_size", "set_flags": "fd_fdstat_set_flags",
             "filestat": "fd_filestat_get", "set_times": "fd_filestat_set_times", "readdir": "fd_readdir",
             "open": "path_open"}  # Machine.narrowed: its calls and their handlers
+# Every fdflags bit (APPEND, DSYNC, NONBLOCK, RSYNC, SYNC) alone, two together, and a bit past them.
+FDFLAGS = st.sampled_from([0, 1, 2, 4, 8, 0x10, 1 | 4, 2 | 8, 0x20])
 FIT = st.sampled_from(["exact", "short", "long", "zero", "big"])  # an output buffer against its answer
 
 
@@ -520,7 +522,7 @@ class Machine(RuleBasedStateMachine):
             event("new descriptor in a hole" if free < max(self.live()) else "new descriptor at the end")
 
     @rule(path=_path_strategy(), oflags=st.sampled_from([0, 1, 2, 5, 8, 1 | 8, 3, 0x10]), rb=RIGHTS, ri=RIGHTS,
-          follow=st.booleans(), fdflags=st.sampled_from([0, 1, 4, 0x10, 2]), at=FD_INDEX)
+          follow=st.booleans(), fdflags=FDFLAGS, at=FD_INDEX)
     def path_open(self, path, oflags, rb, ri, follow, fdflags, at):
         self._open(self.dir_at(at), path, oflags, rb, ri, follow, fdflags)
 
@@ -657,11 +659,14 @@ class Machine(RuleBasedStateMachine):
                   model_result=lambda r: (int(r[0].filetype), int(r[0].flags), int(r[0].rights_base),
                                           int(r[0].rights_inheriting)), outs=((STAT, 24),), fds=(fd,))
 
-    @rule(at=FD_INDEX, flags=st.sampled_from([0, 1, 4, 5, 2, 0x20]))
+    @rule(at=FD_INDEX, flags=st.sampled_from([0, 1, 4, 5]))
     def set_flags(self, at, flags):
         fd = self.file_at(at)
-        self.step("fd_fdstat_set_flags", lambda: self.sb.fd_fdstat_set_flags(self.s, fd, flags), (fd, flags),
-                  f"({fd}, {flags:#x})", fds=(fd,))
+        # Each bit fixed at opening (DSYNC, RSYNC, SYNC) and one past fdflags, every time; then the
+        # drawn changeable ones (APPEND, NONBLOCK).
+        for f in (2, 8, 0x10, 0x20, flags):
+            self.step("fd_fdstat_set_flags", lambda f=f: self.sb.fd_fdstat_set_flags(self.s, fd, f), (fd, f),
+                      f"({fd}, {f:#x})", fds=(fd,))
         self._write(fd, b"+")  # the flags show in where a write lands
 
     @rule(at=FD_INDEX)
@@ -931,6 +936,15 @@ class Machine(RuleBasedStateMachine):
                 self._open(3, path, 1, ALL, ALL, True, 0)
             else:
                 self._path_call(call, 3, path)
+
+    @rule(new=st.sampled_from(["new", "n2", "f", "d", "dang", "d/new", "ldd", "new/"]))
+    def link_kinds(self, new):
+        """path_link from every kind of source -- the directory itself, a directory, a symlink to
+        one, a file, a symlink to one, a dangling symlink -- to the drawn name, in /box (fd 3 while
+        it is open): directories first, so they meet a name that may still be free."""
+        for old in (".", "d", "ld", "f", "lf", "dang"):
+            self.step("path_link", lambda old=old: self.sb.path_link(self.s, 3, 0, old, 3, new),
+                      (3, 0, ("path", old), 3, ("path", new)), f"(3, {old!r}, 3, {new!r})", fds=(3, 3))
 
     @rule(where=st.sampled_from(["", "d/", "e/"]),
           call=st.sampled_from(["open", "mkdir", "stat", "symlink", "rename", "link", "unlink"]), at=FD_INDEX)

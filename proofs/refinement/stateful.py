@@ -78,4 +78,4 @@ def stateful() -> Outcome:
 
     class Refinement(Machine):
         COUNT = {"steps": 0}
-    return run_machine(Refinement, N_EXAMPLES, STEPS, min_pairs=145, min_missing=18)
+    return run_machine(Refinement, N_EXAMPLES, STEPS, min_pairs=160, min_missing=22)
