@@ -188,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
                 r.update(verdict="equivalent", reason=equivalents[r["key"]])
         if not args.strict:
             record_killers(data["mutants"])
-        return report(args, out, data["mutants"], data["summary"].get("generated", 0),
+        generated = data["summary"].get("generated") or len(generate()[0])
+        return report(args, out, data["mutants"], generated,
                       data["summary"].get("wall_seconds", 0), data["summary"].get("baseline_failures", {}))
 
     everything, texts = generate()
