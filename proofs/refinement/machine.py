@@ -926,13 +926,21 @@ class Machine(RuleBasedStateMachine):
             event(f"path of PATH_MAX{length - PATH_MAX:+d} bytes")
             self._path_call(call, self.dir_at(at % 8), path)
 
-    @rule(call=st.sampled_from(["open", "create", "stat", "mkdir", "rename", "unlink"]))
-    def slash_links(self, call):
-        """Every link text ending in `/` (to a directory, a file, nothing), final, with a slash after
-        it, and in the middle of a path, each time, from /box (fd 3 while it is open): a trailing slash
-        in a final link's text asks for a directory, as one in the path does."""
-        for path in ("ldd", "lfs", "dangs", "ldd/", "lfs/", "dangs/", "ldd/g", "lfs/g", "dangs/new"):
-            if call == "create":
+    @rule(call=st.sampled_from(["open", "create", "stat", "mkdir", "rename", "unlink", "readlink"]),
+          tail=st.sampled_from(["", "/", "/g"]))
+    def slash_links(self, call, tail):
+        """Every link text ending in `/` (to a directory, a file, nothing), each time, from /box (fd 3
+        while it is open), final, with a slash after it or in the middle of a path (drawn): a trailing
+        slash in a final link's text asks for a directory, as one in the path does."""
+        for path in ("ldd" + tail, "lfs" + tail, "dangs" + tail):
+            if call == "readlink":  # the seeded text, into a buffer of its size and one byte less
+                need = len(SEED["box"][path.split("/")[0]])
+                for n in (need, need - 1):
+                    self.step("path_readlink", lambda n=n, path=path: self.sb.path_readlink(self.s, 3, path, n),
+                              (3, ("path", path), BUF, n, OUT), f"(3, {path!r}, {n})",
+                              result=lambda w: w.get(BUF, w.u32(OUT)), model_result=lambda r: r[0],
+                              outs=((BUF, n), (OUT, 4)), fds=(3,))
+            elif call == "create":
                 self._open(3, path, 1, ALL, ALL, True, 0)
             else:
                 self._path_call(call, 3, path)
@@ -945,6 +953,16 @@ class Machine(RuleBasedStateMachine):
         for old in (".", "d", "ld", "f", "lf", "dang"):
             self.step("path_link", lambda old=old: self.sb.path_link(self.s, 3, 0, old, 3, new),
                       (3, 0, ("path", old), 3, ("path", new)), f"(3, {old!r}, 3, {new!r})", fds=(3, 3))
+
+    @rule()
+    def rename_refusals(self):
+        """path_rename's refusals, each time, in /box (fd 3 while it is open): onto a directory the
+        source lies in, into its own subtree, a directory onto a file and back, onto `.`, a symlink
+        to a directory into that directory (Linux decides each before any change)."""
+        for old, new in (("d/g", "d"), ("d/g", "."), ("d", "d/new"), ("ld", "d/new"), ("d", "f"), ("f", "d"),
+                         ("d", "."), ("f", "d/")):
+            self.step("path_rename", lambda old=old, new=new: self.sb.path_rename(self.s, 3, old, 3, new),
+                      (3, ("path", old), 3, ("path", new)), f"(3, {old!r}, 3, {new!r})", fds=(3, 3))
 
     @rule(where=st.sampled_from(["", "d/", "e/"]),
           call=st.sampled_from(["open", "mkdir", "stat", "symlink", "rename", "link", "unlink"]), at=FD_INDEX)
