@@ -482,3 +482,20 @@ def link_directory_exist():
             raise WasiError(Errno.EXIST)
         return real(self, dir_ino, name, ino, now)
     patch(fs.FileSystem, "link", link)
+
+
+@mutant("rename_onto_ancestor_exist", breaks="1 WASI semantics: path_rename onto a directory the source lies in "
+        "answers EEXIST (Linux: ENOTEMPTY) in the filesystem ModelHost and the model share",
+        killers=("refinement.stateful",))
+def rename_onto_ancestor_exist():
+    """Bug: FileSystem.rename's refusal of a target that holds the source names the wrong errno."""
+    from vwasm.model import fs
+    from vwasm.model.wasi import Errno, WasiError
+    real = fs.FileSystem.rename
+
+    def rename(self, odir, oname, ndir, nname, now):
+        dst = self.lookup(ndir, nname)
+        if dst is not None and self.is_dir(dst) and self.is_ancestor(dst, odir):
+            raise WasiError(Errno.EXIST)
+        return real(self, odir, oname, ndir, nname, now)
+    patch(fs.FileSystem, "rename", rename)
