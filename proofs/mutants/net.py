@@ -267,3 +267,15 @@ def send_gathers_backwards():
         cx.mem.put_u32(so_datalen, cx.host.send(desc.handle, bufs[::-1]))
         return Errno.SUCCESS
     _replace_handler("sock_send", sock, sock_send)
+
+
+@mutant("socket_wait_ignores_readiness", breaks="availability: under Config.timeout a socket call stops the guest "
+        "instead of waiting for a socket that is ready", killers=("refinement.sockets",))
+def socket_wait_ignores_readiness():
+    """Bug: the socket handlers' wait before a call that may block never sees the socket ready."""
+    from vwasm.limits import DeadlineReached
+    from vwasm.syscalls import sock
+
+    def wait_ready(cx, desc, write=False):
+        raise DeadlineReached("timeout reached while waiting")
+    patch(sock, "wait_ready", wait_ready)
