@@ -20,10 +20,10 @@ import wasmtime
 from . import __version__
 from vwasm.model.wasi import FD_LIMIT
 
-from .limits import DEFAULT_MAX_MEMORY
+from . import cache as compile_cache
+from .limits import DEFAULT_MAX_MEMORY, engine_for
 from .loader import ModuleError, cause
 from .sandbox import TRAP_STATUS, Config, Sandbox
-from .trace import Recorder, audit_main
 
 USAGE_STATUS = 2
 FAILURE_STATUS = 1
@@ -63,6 +63,12 @@ def _parser() -> _Parser:
                           "Lines, for `vwasm audit FILE` (implies --audit)")
     run.add_argument("--strace", action="store_true",
                      help="print every host call to stderr, one line each (implies --audit)")
+    run.add_argument("--no-cache", action="store_true",
+                     help="compile the module afresh and keep nothing (default: compiled code is cached in "
+                          "$XDG_CACHE_HOME/vwasm)")
+    run.add_argument("--allow-precompiled", action="store_true",
+                     help="allow FILE to be a .cwasm made by `vwasm compile`: it is native code, trusted, so "
+                          "run only one you compiled yourself")
     lim = run.add_argument_group(
         "limits", f"A guest that runs out of fuel or time stops with status {TRAP_STATUS} and one line "
                   "'vwasm: limit: ...' naming the limit.")
@@ -85,6 +91,15 @@ def _parser() -> _Parser:
                            description="Judge every effect in TRACE against the policy recorded in it: "
                                        "exit 0 if safe, 1 naming the first unsafe effect, 2 if unreadable.")
     check.add_argument("trace", metavar="TRACE")
+    compiling = sub.add_parser("compile", help="compile a module ahead of time (run it with --allow-precompiled)",
+                               description="Compile FILE.wasm for this wasmtime to FILE.cwasm.")
+    compiling.add_argument("file", metavar="FILE.wasm")
+    compiling.add_argument("-o", "--output", metavar="FILE.cwasm", help="default: FILE with the suffix .cwasm")
+    compiling.add_argument("--with-fuel", action="store_true", help="with fuel checks, for `run --fuel`")
+    compiling.add_argument("--with-timeout", action="store_true", help="with epoch checks, for `run --timeout`")
+    cache = sub.add_parser("cache", help="manage the compile cache ($XDG_CACHE_HOME/vwasm)",
+                           description="vwasm cache clear: remove every compiled module from the cache.")
+    cache.add_argument("action", choices=["clear"])
     return top
 
 
@@ -170,11 +185,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ns = _parser().parse_args(argv)
         if ns.command == "audit":
+            from .trace import audit_main
             return audit_main(ns.trace)
+        if ns.command == "compile":
+            return compile_cache.compile_main(ns.file, ns.output, ns.with_fuel, ns.with_timeout)
+        if ns.command == "cache":
+            return compile_cache.clear_main()
         if ns.command != "run":
             raise UsageError("expected a command: vwasm run [OPTIONS] FILE.wasm [ARGS...] (see vwasm run --help)")
         config = config_from(ns)
         if ns.trace is not None or ns.strace:
+            from .trace import Recorder  # the effects model loads only when asked for: start-up
             try:
                 trace_out = None if ns.trace is None else open(ns.trace, "w", encoding="utf-8")
             except OSError as e:
@@ -186,8 +207,13 @@ def main(argv: list[str] | None = None) -> int:
                 wasm = f.read()
         except OSError as e:
             raise FileNotFoundError(f"cannot read {ns.file}: {e.strerror}") from None
+        config.cache = not ns.no_cache
         try:
-            box = Sandbox(wasm, config, command=True)
+            engine = module = None
+            if compile_cache.is_precompiled(wasm):
+                engine = engine_for(config)
+                module = compile_cache.load_precompiled(engine, wasm, allowed=ns.allow_precompiled)
+            box = Sandbox(module or wasm, config, engine=engine, command=True)
         except ModuleError as e:
             raise ValueError(f"{ns.file}: {e}") from None
         except wasmtime.WasmtimeError as e:  # anything the loader's checks did not foresee

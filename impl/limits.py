@@ -42,8 +42,13 @@ def engine_for(config) -> wasmtime.Engine:
     settings.consume_fuel = fuel
     settings.epoch_interruption = epochs
     engine = wasmtime.Engine(settings)
-    _ENGINE_FEATURES[engine] = (fuel, epochs)
+    _ENGINE_FEATURES[engine] = (fuel, epochs)  # every setting made here: the compile cache keys on them
     return engine
+
+
+def engine_settings(engine: wasmtime.Engine) -> tuple[bool, bool] | None:
+    """(fuel, epochs) of an engine made by `engine_for`; None for any other engine."""
+    return _ENGINE_FEATURES.get(engine)
 
 
 def check_engine(engine: wasmtime.Engine, config) -> None:

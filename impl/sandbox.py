@@ -19,11 +19,11 @@ from vwasm.model.wasi import (
 )
 
 from . import abi, limits
-from .audit import Audit, TracingGuestMemory, TracingHost
 from .context import Context
 from .fdtable import DIR, STDERR, STDIN, STDOUT, Descriptor, FdTable
 from .limits import DEFAULT_MAX_MEMORY
-from .loader import ModuleError, cause, check_command, check_imports, compile_module
+from .cache import compile_with
+from .loader import ModuleError, cause, check_command, check_imports
 from .posix_host import PosixHost
 from .memory import GuestMemory
 from .streams import BytesInput, CallbackOutput
@@ -56,6 +56,9 @@ class Config:
         self.fuel: int | None = None  # wasmtime fuel units (about one per wasm instruction)
         self.timeout: float | None = None  # wall-clock seconds from instantiation, blocked host calls included
         self.max_memory: int = DEFAULT_MAX_MEMORY  # bytes of linear memory; memory.grow returns -1 past it
+        # Compiled code kept between runs (vwasm.cache): True for $XDG_CACHE_HOME/vwasm, a directory or a
+        # vwasm.cache.CompileCache for that one; False: compile every time.
+        self.cache = False
         self._stdio: dict[str, tuple[str, object]] = {
             STDIN: ("bytes", b""), STDOUT: ("discard", None), STDERR: ("discard", None)}
 
@@ -161,15 +164,13 @@ class Sandbox:
         function that traps or exits does not raise: `run()` then reports it."""
         if engine is not None:
             limits.check_engine(engine, config)
-        elif config.fuel is not None or config.timeout is not None:
-            engine = limits.engine_for(config)
-        self.engine = engine or wasmtime.Engine()  # no fuel, no epochs: compiled code at full speed
+        self.engine = engine or limits.engine_for(config)  # fuel and epoch checks only when asked for
         self.config = config
         if not isinstance(module, wasmtime.Module):
             if not isinstance(module, (bytes, bytearray)):
                 with open(os.fspath(module), "rb") as f:
                     module = f.read()
-            module = compile_module(self.engine, module)
+            module = compile_with(self.engine, module, config.cache)
         check_imports(module)
         if command:
             check_command(module)
@@ -184,6 +185,7 @@ class Sandbox:
         fds = descriptor_table(config, self.host)
         self.audit = None
         if config.audit:  # the table is the embedder's grant; from here on every effect is traced
+            from .audit import Audit, TracingHost  # the effects model loads only for audit mode: start-up
             self.audit = Audit(keep=config.audit_keep_trace, recorder=config.audit_recorder)
             self.host = TracingHost(self.host, self.audit)
         self.cx = Context(self.host, fds, [a.encode() for a in config.argv],
@@ -208,9 +210,11 @@ class Sandbox:
             self.close()
             raise ModuleError(limits.refusal(cause(e), config)) from None
         memory = self.instance.exports(self.store).get("memory")
-        if isinstance(memory, wasmtime.Memory):
-            self.cx.mem = (GuestMemory(self.store, memory) if self.audit is None
-                           else TracingGuestMemory(self.store, memory, self.audit))
+        if isinstance(memory, wasmtime.Memory) and self.audit is None:
+            self.cx.mem = GuestMemory(self.store, memory)
+        elif isinstance(memory, wasmtime.Memory):
+            from .audit import TracingGuestMemory
+            self.cx.mem = TracingGuestMemory(self.store, memory, self.audit)
 
     @property
     def trace(self) -> list | None:

@@ -13,6 +13,16 @@ if str(TESTS) not in sys.path:
 from difftest import wasm_path  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_compile_cache(tmp_path_factory):
+    """`vwasm run` caches compiled modules in $XDG_CACHE_HOME/vwasm: tests (and the CLI processes they
+    start, which inherit the environment) use one of their own, never the real home cache."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+
+
 @pytest.fixture
 def wasm():
     """`wasm("p1_args_env")` -> Path to build/wasm/p1_args_env.wasm; fails clearly if it was not built."""
