@@ -3,8 +3,12 @@
 The signatures are the vocabulary's (`SIGNATURES`, one table). Each import becomes one ctypes
 callback of wasmtime's *unchecked* kind: arguments arrive as an array of raw 16-byte values, read as
 plain ints (no `Val` boxing, DESIGN §7/§8). The callback turns the handler's outcome into the ABI:
-an errno (or `WasiError`) is the i32 result; `Trap`, `ProcExit` and any unexpected exception stop the
-guest with a trap whose message names the call. This module and PosixHost are the trusted glue.
+an errno (or `WasiError`) is the i32 result; `Trap` and any unexpected exception stop the guest with
+a trap whose message names the call; `ProcExit` stops it with wasmtime's own exit error (so the
+embedder catches `wasmtime.ExitTrap`). Each import is a function of one store: a linker holding them
+cannot instantiate in another store (wasmtime refuses), so guests never share a context. The guest's
+memory is its instance's `memory` export, found on the first call. This module and PosixHost are the
+trusted glue.
 """
 from __future__ import annotations
 
@@ -23,11 +27,10 @@ _M32 = 0xFFFF_FFFF
 _RAW_STRIDE = ctypes.sizeof(ffi.wasmtime_val_raw_t) // 8  # u64 slots per raw value
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p,
                              ctypes.POINTER(ctypes.c_uint64), ctypes.c_size_t)
-_define_unchecked = ffi.dll["wasmtime_linker_define_func_unchecked"]
-_define_unchecked.restype = ctypes.POINTER(ffi.wasmtime_error_t)
-_define_unchecked.argtypes = [ctypes.POINTER(ffi.wasmtime_linker_t), ctypes.c_char_p, ctypes.c_size_t,
-                              ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ffi.wasm_functype_t),
-                              _CALLBACK, ctypes.c_void_p, ctypes.c_void_p]
+_new_unchecked = ffi.dll["wasmtime_func_new_unchecked"]
+_new_unchecked.restype = None
+_new_unchecked.argtypes = [ctypes.POINTER(ffi.wasmtime_context_t), ctypes.POINTER(ffi.wasm_functype_t), _CALLBACK,
+                           ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ffi.wasmtime_func_t)]
 _VALTYPE = {"i": wasmtime.ValType.i32(), "I": wasmtime.ValType.i64()}
 
 
@@ -53,6 +56,8 @@ def _source(name: str, params: str, results: str) -> str:
     return f"""
 def callback(env, caller, a, n):
     try:
+        if cx.mem is unbound:
+            bind(caller_memory(caller))
         cx.mem.sync()
         {body}
         return 0
@@ -60,7 +65,7 @@ def callback(env, caller, a, n):
         a[0] = e.errno
         return 0
     except BaseException as e:
-        return fail(cx, {name!r}, e)
+        return fail(cx, {name!r}, e, caller, wasi_exit)
 """
 
 
@@ -74,34 +79,62 @@ def _audit_source(name: str, params: str, results: str) -> str:
 def callback(env, caller, a, n):
     mark = begin({name!r}, ({args}{"," if args else ""}))
     try:
+        if cx.mem is unbound:
+            bind(caller_memory(caller))
         cx.mem.sync()
         {body}
     except WasiError as e:
         a[0] = e.errno
     except BaseException as e:
-        return fail(cx, {name!r}, end(mark, None, e) or e)
+        return fail(cx, {name!r}, end(mark, None, e) or e, caller, wasi_exit)
     bad = end(mark, {"a[0]" if results else "None"})
     if bad is not None:
-        return fail(cx, {name!r}, bad)
+        return fail(cx, {name!r}, bad, caller, wasi_exit)
     return 0
 """
 
 
-def _audit_fail(cx, name: str, exc: BaseException) -> int:
+def _audit_fail(cx, name: str, exc: BaseException, caller, wasi_exit) -> int:
     """As `_fail`, but an audit violation is its own trap message (`audit: unsafe effect ...`)."""
     if isinstance(exc, AuditViolation):
         return _trap_ptr(str(exc))
-    return _fail(cx, name, exc)
+    return _fail(cx, name, exc, caller, wasi_exit)
 
 
-def _fail(cx, name: str, exc: BaseException) -> int:
+def _fail(cx, name: str, exc: BaseException, caller, wasi_exit) -> int:
     """The guest stops: proc_exit records its status; anything else is a trap naming the call."""
     if isinstance(exc, ProcExit):
         cx.exit_code = exc.code
-        return _trap_ptr(f"proc_exit({exc.code})")
+        return _exit_ptr(caller, wasi_exit, exc.code)
     if isinstance(exc, Trap):
         return _trap_ptr(f"{name}: {exc}")
     return _trap_ptr(f"{name}: internal error: {type(exc).__name__}: {exc}")
+
+
+def _exit_ptr(caller: int, wasi_exit: wasmtime.Func, code: int) -> int:
+    """wasmtime's own exit error for `code` (wasmtime-py raises it as `ExitTrap` with `.code`), made by
+    calling wasmtime's WASI `proc_exit` (`wasi_exit`: bound to this store, which grants it nothing
+    else). Like wasmtime, a status of 126 or more is a trap instead."""
+    arg = ffi.wasmtime_val_t()
+    arg.kind = ffi.WASMTIME_I32
+    arg.of.i32 = code - (1 << 32) if code >> 31 else code  # the u32 status, as wasm's i32
+    trap = ctypes.POINTER(ffi.wasm_trap_t)()
+    context = ffi.wasmtime_caller_context(ctypes.cast(caller, ctypes.POINTER(ffi.wasmtime_caller_t)))
+    error = ffi.wasmtime_func_call(context, ctypes.byref(wasi_exit._func), ctypes.byref(arg), 1, None, 0,
+                                   ctypes.byref(trap))
+    # wasmtime_error_t and wasm_trap_t each box one anyhow::Error: the exit error passes back as the trap.
+    pointer = ctypes.cast(error or trap, ctypes.c_void_p).value
+    return pointer or _trap_ptr(f"proc_exit({code})")
+
+
+def caller_memory(caller: int) -> wasmtime.Memory | None:
+    """The calling instance's exported `memory`, if it has one."""
+    item = ffi.wasmtime_extern_t()
+    found = ffi.wasmtime_caller_export_get(ctypes.cast(caller, ctypes.POINTER(ffi.wasmtime_caller_t)),
+                                           b"memory", 6, ctypes.byref(item))
+    if found and item.kind == ffi.WASMTIME_EXTERN_MEMORY.value:
+        return wasmtime.Memory._from_raw(item.of.memory)
+    return None
 
 
 # Compiled once: each link only binds a fresh function to its context (exec of a code object that
@@ -122,34 +155,34 @@ def _audit_code(name: str):
 
 
 class Registration:
-    """Keeps every FuncType and ctypes callback alive for as long as the linker may call them."""
+    """Keeps every FuncType and ctypes callback alive for as long as the store may call them."""
 
     def __init__(self) -> None:
         self.keep: list = []
 
 
-def link(linker: wasmtime.Linker, cx, audit=None) -> Registration:
-    """Define all 48 imports in `linker`, each calling its handler with `cx`; with an `Audit`
-    (vwasm.audit), through the audit callbacks instead."""
+def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: wasmtime.Func,
+         audit=None) -> Registration:
+    """Define all 48 imports in `linker` as functions of `store`, each calling its handler with `cx`;
+    with an `Audit` (vwasm.audit), through the audit callbacks instead. Until a call finds the
+    guest's memory (`bind` is given it), `cx.mem` is the empty memory Context starts with."""
     reg = Registration()
     # One FuncType per signature, per link: a FuncType shared across engines aborts the process.
     functypes = {sig: wasmtime.FuncType([_VALTYPE[k] for k in sig[0]], [_VALTYPE[k] for k in sig[1]])
                  for sig in set(SIGNATURES.values())}
     reg.keep.append(functypes)
-    module = PREVIEW1_MODULE.encode()
     for name, signature in SIGNATURES.items():
-        scope = {"handler": syscalls.HANDLERS[name], "cx": cx, "M32": _M32,
-                 "WasiError": WasiError, "fail": _fail}
+        scope = {"handler": syscalls.HANDLERS[name], "cx": cx, "M32": _M32, "WasiError": WasiError,
+                 "fail": _fail, "unbound": cx.mem, "bind": bind, "caller_memory": caller_memory,
+                 "wasi_exit": wasi_exit}
         if audit is None:
             exec(_CODE[name], scope)
         else:
             scope.update(fail=_audit_fail, begin=audit.begin, end=audit.end)
             exec(_audit_code(name), scope)
         callback = _CALLBACK(scope["callback"])
-        field = name.encode()
-        error = _define_unchecked(linker.ptr(), module, len(module), field, len(field),
-                                  functypes[signature].ptr(), callback, None, None)
-        if error:
-            raise wasmtime.WasmtimeError._from_ptr(error)
+        func = ffi.wasmtime_func_t()
+        _new_unchecked(store._context(), functypes[signature].ptr(), callback, None, None, ctypes.byref(func))
+        linker.define(store, PREVIEW1_MODULE, name, wasmtime.Func._from_raw(func))
         reg.keep.append(callback)
     return reg

@@ -51,11 +51,12 @@ def engine_settings(engine: wasmtime.Engine) -> tuple[bool, bool] | None:
     return _ENGINE_FEATURES.get(engine)
 
 
-def check_engine(engine: wasmtime.Engine, config) -> None:
-    """An embedder's engine must have been made by `engine_for` for a fuel or time limit."""
-    fuel, epochs = _ENGINE_FEATURES.get(engine, (False, False))
-    if (config.fuel is not None and not fuel) or (config.timeout is not None and not epochs):
-        raise ValueError("Config.fuel and Config.timeout need an engine made by vwasm.limits.engine_for(config)")
+def check_engine(engine: wasmtime.Engine, config, fuel: bool = True) -> None:
+    """An embedder's engine must have been made by `engine_for` for a time limit (and, unless
+    `fuel` is False, for a fuel limit)."""
+    has_fuel, epochs = _ENGINE_FEATURES.get(engine, (False, False))
+    if (fuel and config.fuel is not None and not has_fuel) or (config.timeout is not None and not epochs):
+        raise ValueError("Config.fuel and Config.timeout need an engine made by vwasm.engine_for(config)")
 
 
 def apply(store: wasmtime.Store, config) -> None:

@@ -1,12 +1,14 @@
-"""The public API: `Config` (shaped like `wasmtime.WasiConfig`), `Sandbox` and `run`.
+"""The public API: `Config` (spelled like `wasmtime.WasiConfig`), `Sandbox` and `run`.
 
 Deny by default: a Config grants no directory, no environment, no network, and standard streams
 that read end-of-file and discard output, until the embedder says otherwise.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable
 
@@ -15,17 +17,14 @@ import wasmtime
 from vwasm.model import net
 from vwasm.model.rights import preopen_rights
 from vwasm.model.wasi import (
-    FD_LIMIT, SOCKET_RIGHTS, STDIN_RIGHTS, STDOUT_RIGHTS, Clockid, Filetype, SocketType,
+    FD_LIMIT, SOCKET_RIGHTS, STDIN_RIGHTS, STDOUT_RIGHTS, Filetype, SocketType,
 )
 
-from . import abi, limits
-from .context import Context
+from . import embed, limits
 from .fdtable import DIR, STDERR, STDIN, STDOUT, Descriptor, FdTable
 from .limits import DEFAULT_MAX_MEMORY
 from .cache import compile_with
 from .loader import ModuleError, cause, check_command, check_imports
-from .posix_host import PosixHost
-from .memory import GuestMemory
 from .streams import BytesInput, CallbackOutput
 from .syscalls.sock import socket_descriptor
 
@@ -39,12 +38,35 @@ class Preopen:
     read_only: bool = False
 
 
+class _Setting:
+    """A setting wasmtime-py spells as an assignment (`cfg.stdout_file = path`) and vwasm as a call
+    (`cfg.stdout_file(path)`): both work."""
+
+    def __init__(self, setter: Callable) -> None:
+        self.setter = setter
+        self.__doc__ = setter.__doc__
+
+    def __get__(self, config, owner=None):
+        return self if config is None else functools.partial(self.setter, config)
+
+    def __set__(self, config, value) -> None:
+        self.setter(config, value)
+
+
 class Config:
-    """What the guest is granted. Attribute and method names follow `wasmtime.WasiConfig`."""
+    """What the guest is granted; nothing until granted here. Every spelling of
+    `wasmtime.WasiConfig` works (`cfg.argv = [...]`, `cfg.env = [(k, v)]`, `cfg.stdout_file = path`,
+    `cfg.stdout_custom = fn`, `preopen_dir(path, guest_path, fs_mutable)`, the `inherit_*` methods),
+    and so do vwasm's own calls (`cfg.stdout_file(path)`, `preopen_dir(..., read_only=True)`).
+    Beyond WasiConfig: `allow_net`, `tcp_listen`, `stdin_bytes`, `enable_audit`, and the limits
+    `fuel`, `timeout`, `max_memory`, `max_fds`. Setting any other attribute is an AttributeError."""
+
+    __slots__ = ("_argv", "_env", "preopens", "audit", "audit_keep_trace", "audit_recorder", "netlist",
+                 "listeners", "max_fds", "fuel", "timeout", "max_memory", "cache", "_stdio")
 
     def __init__(self) -> None:
-        self.argv: list[str] = []
-        self.env: list[tuple[str, str]] = []
+        self._argv: list[str] = []
+        self._env: list[tuple[str, str]] = []
         self.preopens: list[Preopen] = []
         self.audit = False  # audit mode: trace every effect, trap on an unsafe one (vwasm.audit)
         self.audit_keep_trace = True  # keep the whole trace (Sandbox.trace); False: check and drop
@@ -71,14 +93,47 @@ class Config:
         self.audit_keep_trace = keep_trace
         self.audit_recorder = recorder
 
+    @property
+    def argv(self) -> list[str]:
+        """The guest's arguments, its program name first (set: a list or tuple of str)."""
+        return self._argv
+
+    @argv.setter
+    def argv(self, argv) -> None:
+        argv = list(argv)
+        if not all(isinstance(a, str) for a in argv):
+            raise TypeError("Config.argv: expected a list of str")
+        self._argv = argv
+
+    @property
+    def env(self) -> list[tuple[str, str]]:
+        """The guest's environment: (name, value) pairs of str (set: pairs, or a mapping)."""
+        return self._env
+
+    @env.setter
+    def env(self, pairs) -> None:
+        pairs = [tuple(p) for p in (pairs.items() if isinstance(pairs, Mapping) else pairs)]
+        if not all(len(p) == 2 and isinstance(p[0], str) and isinstance(p[1], str) for p in pairs):
+            raise TypeError("Config.env: expected (name, value) pairs of str")
+        self._env = pairs
+
     def inherit_argv(self) -> None:
+        """The guest's arguments are this process's (`sys.argv`)."""
         self.argv = list(sys.argv)
 
     def inherit_env(self) -> None:
+        """The guest's environment is this process's whole environment."""
         self.env = list(os.environ.items())
 
-    def preopen_dir(self, host_path: str, guest_path: str, read_only: bool = False) -> None:
-        self.preopens.append(Preopen(os.fspath(host_path), guest_path, read_only))
+    def preopen_dir(self, path, guest_path: str, fs_mutable: bool | None = None, *,
+                    read_only: bool | None = None) -> None:
+        """Grant the host directory `path` as `guest_path` in the guest, and what lies beneath it.
+        Read-only (nothing beneath it can be created, changed or removed) with `read_only=True`, or
+        wasmtime-py's spelling `fs_mutable=False`; writable by default."""
+        if read_only is not None and fs_mutable is not None and read_only == fs_mutable:
+            raise ValueError("preopen_dir: read_only and fs_mutable disagree")
+        writable = not read_only if read_only is not None else fs_mutable is not False
+        self.preopens.append(Preopen(os.fspath(path), guest_path, not writable))
 
     def allow_net(self, rule: str) -> None:
         """Let the guest create sockets and connect to `rule`'s endpoints: `tcp:10.0.0.0/8:80-90`,
@@ -92,35 +147,55 @@ class Config:
         """Grant a TCP socket listening on address:port (after the preopens in the guest's table)."""
         self.listeners.append((address, int(port)))
 
-    def stdin_file(self, path: str) -> None:
+    @_Setting
+    def stdin_file(self, path) -> None:
+        """The guest reads stdin from this host file (opened when the guest is set up)."""
         self._stdio[STDIN] = ("file", os.fspath(path))
 
     def stdin_bytes(self, data: bytes) -> None:
+        """The guest reads these bytes on stdin, then end-of-file."""
         self._stdio[STDIN] = ("bytes", bytes(data))
 
     def inherit_stdin(self) -> None:
+        """The guest reads this process's stdin."""
         self._stdio[STDIN] = ("inherit", 0)
 
-    def stdout_file(self, path: str) -> None:
+    @_Setting
+    def stdout_file(self, path) -> None:
+        """The guest's stdout goes to this host file (created, or truncated)."""
         self._stdio[STDOUT] = ("file", os.fspath(path))
 
+    @_Setting
     def stdout_custom(self, callback: Callable[[bytes], object]) -> None:
-        self._stdio[STDOUT] = ("custom", callback)
+        """`callback(data: bytes)` receives everything the guest writes to stdout."""
+        self._stdio[STDOUT] = ("custom", _callable(callback))
 
     def inherit_stdout(self) -> None:
+        """The guest writes to this process's stdout."""
         self._stdio[STDOUT] = ("inherit", 1)
 
-    def stderr_file(self, path: str) -> None:
+    @_Setting
+    def stderr_file(self, path) -> None:
+        """The guest's stderr goes to this host file (created, or truncated)."""
         self._stdio[STDERR] = ("file", os.fspath(path))
 
+    @_Setting
     def stderr_custom(self, callback: Callable[[bytes], object]) -> None:
-        self._stdio[STDERR] = ("custom", callback)
+        """`callback(data: bytes)` receives everything the guest writes to stderr."""
+        self._stdio[STDERR] = ("custom", _callable(callback))
 
     def inherit_stderr(self) -> None:
+        """The guest writes to this process's stderr."""
         self._stdio[STDERR] = ("inherit", 2)
 
 
-def _stdio_handle(host: PosixHost, kind: str, how: str, what: object):
+def _callable(callback):
+    if not callable(callback):
+        raise TypeError(f"expected a callable taking bytes, not {type(callback).__name__}")
+    return callback
+
+
+def _stdio_handle(host, kind: str, how: str, what: object):
     if how == "file":
         return host.open_stdio(what, write=kind != STDIN)
     if how == "inherit":
@@ -175,46 +250,25 @@ class Sandbox:
         if command:
             check_command(module)
         self.module = module
-        self.host = host or PosixHost()
         self.store = wasmtime.Store(self.engine)
-        limits.apply(self.store, config)
+        self.linker = wasmtime.Linker(self.engine)
         self.trap_message: str | None = None
         self.limit_message: str | None = None  # the limit that stopped the guest, if one did
-        self._timer = None
         self._stopped: int | None = None  # the status, when the start function already ended the guest
-        fds = descriptor_table(config, self.host)
-        self.audit = None
-        if config.audit:  # the table is the embedder's grant; from here on every effect is traced
-            from .audit import Audit, TracingHost  # the effects model loads only for audit mode: start-up
-            self.audit = Audit(keep=config.audit_keep_trace, recorder=config.audit_recorder)
-            self.host = TracingHost(self.host, self.audit)
-        self.cx = Context(self.host, fds, [a.encode() for a in config.argv],
-                          [f"{k}={v}".encode() for k, v in config.env], tuple(config.netlist))
-        if self.audit is not None:
-            self.audit.grant(fds, self.cx.netlist)
-            self.cx.trace = self.audit.trace
-        self.linker = wasmtime.Linker(self.engine)
-        self._registration = abi.link(self.linker, self.cx, self.audit)
-        if config.timeout is not None:  # from here on: the start function counts too
-            self.cx.deadline = self.host.clock_time(Clockid.MONOTONIC) + int(config.timeout * 1e9)
-            self._timer = limits.Timer(self.engine, config.timeout)
+        # The path an embedder takes (vwasm.define_wasi); the timeout counts from here, start function included.
+        self.wasi = embed.define_wasi(self.linker, self.store, config, host=host)
+        self.cx, self.host, self.audit = self.wasi.cx, self.wasi.host, self.wasi.audit
         try:
             self.instance = self.linker.instantiate(self.store, module)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
             # The start function ran and trapped, exited or was stopped (a host call's trap comes
             # back as an error with a wasm backtrace); anything else refused the instance.
-            if isinstance(e, wasmtime.Trap) or "wasm backtrace" in str(e):
+            if isinstance(e, (wasmtime.Trap, wasmtime.ExitTrap)) or "wasm backtrace" in str(e):
                 self.instance = None
                 self._stopped = self._outcome(e, "instantiation (segments or start function): ")
                 return
             self.close()
             raise ModuleError(limits.refusal(cause(e), config)) from None
-        memory = self.instance.exports(self.store).get("memory")
-        if isinstance(memory, wasmtime.Memory) and self.audit is None:
-            self.cx.mem = GuestMemory(self.store, memory)
-        elif isinstance(memory, wasmtime.Memory):
-            from .audit import TracingGuestMemory
-            self.cx.mem = TracingGuestMemory(self.store, memory, self.audit)
 
     @property
     def trace(self) -> list | None:
@@ -223,6 +277,7 @@ class Sandbox:
 
     @property
     def exit_code(self) -> int | None:
+        """The status the guest passed to `proc_exit` (None if it has not)."""
         return self.cx.exit_code
 
     def call(self, name: str, *args):
@@ -254,7 +309,7 @@ class Sandbox:
         if code == wasmtime.TrapCode.OUT_OF_FUEL:
             self.limit_message = limits.fuel_message(self.config)
         elif self.cx.deadline is not None and (  # the epoch passed, or a host call waited until the deadline
-                code == wasmtime.TrapCode.INTERRUPT or self.host.clock_time(Clockid.MONOTONIC) >= self.cx.deadline):
+                code == wasmtime.TrapCode.INTERRUPT or self.wasi.deadline_passed()):
             self.limit_message = limits.timeout_message(self.config)
         else:
             self.trap_message = where + trap_reason(str(trap))
@@ -271,14 +326,7 @@ class Sandbox:
 
     def close(self) -> None:
         """Release every host handle the guest still holds (and stop the limit timer)."""
-        if self._timer is not None:
-            self._timer.cancel()
-        for fd, desc in self.cx.fds.items():
-            self.cx.fds.remove(fd)
-            try:
-                self.host.close(desc.handle)
-            except Exception:
-                pass
+        self.wasi.close()
 
 
 def trap_reason(text: str) -> str:

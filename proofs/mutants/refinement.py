@@ -304,8 +304,8 @@ def readonly_preopen_writable():
     from vwasm import sandbox
     real = sandbox.Config.preopen_dir
 
-    def preopen_dir(self, host_path, guest_path, read_only=False):
-        return real(self, host_path, guest_path, False)
+    def preopen_dir(self, host_path, guest_path, *read_only, **how):
+        return real(self, host_path, guest_path)  # writable, whatever was asked
     patch(sandbox.Config, "preopen_dir", preopen_dir)
 
 
