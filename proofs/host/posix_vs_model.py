@@ -12,7 +12,7 @@ STEPS = 30
 
 
 @obligation("host.posix_vs_model", family=HOST, tool="hypothesis", guarantee="2, 3, 6 (PosixHost = ModelHost)",
-            bound=f"{N_EXAMPLES} derandomised sequences of ≤ {STEPS} calls on a real temp dir", budget=120)
+            bound=f"{N_EXAMPLES} derandomised sequences of ≤ {STEPS} calls on a real temp dir", budget=240)
 def posix_vs_model() -> Outcome:
     from proofs.refinement.machine import Machine
 

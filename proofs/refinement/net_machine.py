@@ -863,7 +863,7 @@ STEPS = 25
 
 @obligation("refinement.sockets", family=STATEFUL, tool="hypothesis", guarantee="4, 5 (impl refines model: sockets)",
             bound=f"{N_EXAMPLES} derandomised sequences of ≤ {STEPS} socket calls, 3 netlist shapes, real loopback",
-            budget=120)
+            budget=240)
 def sockets() -> object:
     """The runtime's socket handlers refine the model's socket transitions: over ModelHost's
     abstract loopback network and over PosixHost on the real loopback, every socket, connect,
@@ -876,7 +876,7 @@ def sockets() -> object:
 
 
 @obligation("host.sockets", family=HOST, tool="hypothesis", guarantee="4, 5 (PosixHost = ModelHost: sockets)",
-            bound=f"{N_EXAMPLES} derandomised sequences of ≤ {STEPS} socket calls on the real loopback", budget=120)
+            bound=f"{N_EXAMPLES} derandomised sequences of ≤ {STEPS} socket calls on the real loopback", budget=240)
 def host_sockets() -> object:
     """PosixHost's sockets behave as ModelHost's abstract loopback network: the same socket call
     sequences through the runtime answer alike over both (errnos, bytes, truncation, new

@@ -861,7 +861,7 @@ N_MIN_READONLY_ALLOWED = 20
 
 @obligation("refinement.rights", family=STATEFUL, tool="enumeration", guarantee="3 (every operation checks its rights)",
             bound="every (call, right, descriptor argument, descriptor kind) of the rights table, missing and "
-                  "present; every tree-changing call against a read-only preopen", budget=120)
+                  "present; every tree-changing call against a read-only preopen", budget=240)
 def rights() -> Outcome:
     from vwasm.model.rights import REQUIRES
     t0 = time.perf_counter()

@@ -66,7 +66,7 @@ def run_machine(cls, examples: int, steps: int, min_kinds: int = 0, budget_s: fl
 
 @obligation("refinement.stateful", family=STATEFUL, tool="hypothesis", guarantee="1, 2, 3, 5, 6 (impl refines model)",
             bound=f"{N_EXAMPLES} derandomised sequences of ≤ {STEPS} calls, every non-socket call, 3 preopens",
-            budget=120)
+            budget=300)
 def stateful() -> Outcome:
     """The runtime's handlers over ModelHost and over PosixHost (a real tree) refine the model's
     transitions along whole call sequences: every non-socket call, three preopens (one read-only),
