@@ -20,7 +20,7 @@ from wasmtime import _ffi as ffi
 from vwasm.model.wasi import PREVIEW1_MODULE, SIGNATURES, WasiError
 
 from . import syscalls
-from .audit import AuditViolation
+from .errors import AuditViolation  # audit mode's trap (vwasm.audit loads only for audit mode)
 from .errors import ProcExit, Trap
 
 _M32 = 0xFFFF_FFFF

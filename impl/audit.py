@@ -57,7 +57,7 @@ from vwasm.model.effects import (
 from vwasm.model.net import PROTO_OF_TYPE
 from vwasm.model.wasi import IOVEC, Layout
 
-from .errors import Trap
+from .errors import AuditViolation  # noqa: F401  (re-exported; defined there for the glue)
 from .memory import _U32, _U64, GuestMemory
 
 # Imports that fill the buffers their iovecs name (the others read from them).
@@ -72,18 +72,6 @@ def ident(handle) -> int:
 def single_step(e) -> bool:
     """What the host layer adds to the model's `beneath`: a path step names one component."""
     return not isinstance(e, PathAccess) or "/" not in e.relpath
-
-
-class AuditViolation(Trap):
-    """An effect the policy does not allow: the guest stops with `audit: unsafe effect ...`."""
-
-    def __init__(self, effect, call: str | None = None) -> None:
-        super().__init__(effect, call)
-        self.effect = effect
-        self.call = call
-
-    def __str__(self) -> str:
-        return f"audit: unsafe effect {self.effect}" + (f" in {self.call}" if self.call else "")
 
 
 class _Owned:

@@ -5,11 +5,25 @@ it broke the ABI (a bad pointer, a misaligned record); `ProcExit` is the guest a
 """
 from vwasm.model.wasi import Errno, WasiError
 
-__all__ = ["Errno", "WasiError", "Trap", "ProcExit"]
+__all__ = ["Errno", "WasiError", "Trap", "ProcExit", "AuditViolation"]
 
 
 class Trap(Exception):
     """The guest broke the ABI: the call stops with a wasm trap and nothing more happens."""
+
+
+class AuditViolation(Trap):
+    """An effect the policy does not allow (audit mode, vwasm.audit): the guest stops with
+    `audit: unsafe effect ...`. Here rather than in vwasm.audit so that the glue (vwasm.abi) can
+    tell it apart without loading the effects model on every run."""
+
+    def __init__(self, effect, call: str | None = None) -> None:
+        super().__init__(effect, call)
+        self.effect = effect
+        self.call = call
+
+    def __str__(self) -> str:
+        return f"audit: unsafe effect {self.effect}" + (f" in {self.call}" if self.call else "")
 
 
 class ProcExit(Exception):
