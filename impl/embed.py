@@ -37,13 +37,14 @@ class Wasi:
     recorded in audit mode; `close()` releases every host descriptor the guest holds (done anyway when
     the store is garbage-collected)."""
 
-    def __init__(self, store: wasmtime.Store, config, cx: Context, host, audit, timer) -> None:
+    def __init__(self, store: wasmtime.Store, config, cx: Context, host, audit) -> None:
         self.store = store
         self.config = config
         self.cx = cx
         self.host = host  # the host layer (a TracingHost in audit mode)
         self.audit = audit
-        self._release = weakref.finalize(store, _release, cx, host, timer)
+        self._timers: list = []  # the timeout's limits.Timer (the finalizer must not hold the handle: it holds the store)
+        self._release = weakref.finalize(store, _release, cx, host, self._timers)
 
     @property
     def exit_code(self) -> int | None:
@@ -57,7 +58,7 @@ class Wasi:
 
     def deadline_passed(self) -> bool:
         """Whether `Config.timeout` has run out (False without one)."""
-        return self.cx.deadline is not None and self.host.clock_time(Clockid.MONOTONIC) >= self.cx.deadline
+        return self.cx.deadline is not None and _deadline_check(self.cx, self.host)()
 
     def close(self) -> None:
         """Release every host descriptor the guest still holds and stop the timeout's timer. The
@@ -65,8 +66,8 @@ class Wasi:
         self._release()
 
 
-def _release(cx: Context, host, timer) -> None:
-    if timer is not None:
+def _release(cx: Context, host, timers: list) -> None:
+    for timer in timers:
         timer.cancel()
     for fd, desc in cx.fds.items():
         cx.fds.remove(fd)
@@ -134,18 +135,28 @@ def define_wasi(linker: wasmtime.Linker, store: wasmtime.Store, config=None, *, 
         audit.grant(fds, cx.netlist)
         cx.trace = audit.trace
 
+    store_ref = weakref.ref(store)  # what the store keeps alive (_KEEP) must not keep the store alive
+
     def bind(memory: wasmtime.Memory | None) -> None:
         if memory is not None:
-            cx.mem = GuestMemory(store, memory) if audit is None else TracingGuestMemory(store, memory, audit)
+            own = store_ref()
+            cx.mem = GuestMemory(own, memory) if audit is None else TracingGuestMemory(own, memory, audit)
 
     try:
         registration = abi.link(linker, store, cx, bind, _wasi_exit(store), audit)
     except BaseException:
-        _release(cx, host, None)
+        _release(cx, host, [])
         raise
-    _KEEP.setdefault(store, []).append(registration)
-    timer = None
+    keep = _KEEP.setdefault(store, [])
+    keep.append(registration)
+    handle = Wasi(store, config, cx, host, audit)
     if config.timeout is not None:
         cx.deadline = host.clock_time(Clockid.MONOTONIC) + int(config.timeout * 1e9)
-        timer = limits.Timer(store.engine, config.timeout)
-    return Wasi(store, config, cx, host, audit, timer)
+        passed = _deadline_check(cx, host)
+        keep.append(limits.own_deadline(store, passed))
+        handle._timers.append(limits.Timer(store.engine, config.timeout, passed))
+    return handle
+
+
+def _deadline_check(cx: Context, host):
+    return lambda: host.clock_time(Clockid.MONOTONIC) >= cx.deadline

@@ -12,11 +12,13 @@ Fuel and epoch checks cost speed in compiled code, so an engine gets them only w
 """
 from __future__ import annotations
 
+import ctypes
 import re
 import threading
 import weakref
 
 import wasmtime
+from wasmtime import _ffi as ffi
 
 from vwasm.model.wasi import Clockid, Fdflags
 
@@ -35,8 +37,8 @@ class DeadlineReached(Trap):
 
 
 def engine_for(config) -> wasmtime.Engine:
-    """A new engine able to enforce `config`'s fuel and timeout (a timeout needs its own engine:
-    the timer bumps the epoch of every store of its engine)."""
+    """A new engine able to enforce `config`'s fuel and timeout (`vwasm.engine_for`). Its stores may
+    each have their own timeout: a store stops only at its own deadline (`own_deadline`)."""
     settings = wasmtime.Config()
     fuel, epochs = config.fuel is not None, config.timeout is not None
     settings.consume_fuel = fuel
@@ -70,15 +72,49 @@ def apply(store: wasmtime.Store, config) -> None:
 
 
 class Timer:
-    """Bumps the engine's epoch once `seconds` have passed: compiled code then traps (INTERRUPT)."""
+    """Bumps the engine's epoch once `seconds` have passed and `passed()` says so: the store's code then
+    stops (`own_deadline`)."""
 
-    def __init__(self, engine: wasmtime.Engine, seconds: float) -> None:
-        self._thread = threading.Timer(seconds, engine.increment_epoch)
-        self._thread.daemon = True
+    def __init__(self, engine: wasmtime.Engine, seconds: float, passed) -> None:
+        self._cancelled = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(engine, seconds, passed), daemon=True)
         self._thread.start()
 
+    def _run(self, engine: wasmtime.Engine, seconds: float, passed) -> None:
+        if self._cancelled.wait(seconds):
+            return
+        while not passed():  # a wait may end a hair early; the deadline itself decides
+            if self._cancelled.wait(0.001):
+                return
+        engine.increment_epoch()
+
     def cancel(self) -> None:
-        self._thread.cancel()
+        self._cancelled.set()
+
+
+# Every store of an engine sees its epoch: at each bump (any store's Timer), a store stops only if
+# its own deadline has passed, and otherwise waits for the next bump.
+_DEADLINE_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p,
+                                      ctypes.POINTER(ctypes.c_uint64), ctypes.POINTER(ctypes.c_uint8))
+_set_deadline_callback = ffi.dll["wasmtime_store_epoch_deadline_callback"]
+_set_deadline_callback.restype = None
+_set_deadline_callback.argtypes = [ctypes.POINTER(ffi.wasmtime_store_t), _DEADLINE_CALLBACK, ctypes.c_void_p,
+                                   ctypes.c_void_p]
+_CONTINUE = 0  # WASMTIME_UPDATE_DEADLINE_CONTINUE
+
+
+def own_deadline(store: wasmtime.Store, passed):
+    """Make `store`'s code stop at an epoch bump only once `passed()`; returns the callback, which
+    must be kept alive as long as the store."""
+    def reached(context, env, delta, kind) -> int:
+        if passed():
+            return ctypes.cast(wasmtime.WasmtimeError("timeout reached")._consume(), ctypes.c_void_p).value
+        delta[0], kind[0] = 1, _CONTINUE
+        return 0
+
+    callback = _DEADLINE_CALLBACK(reached)
+    _set_deadline_callback(store.ptr(), callback, None, None)
+    return callback
 
 
 # --- host calls that may block wait only until the deadline -------------------------------------
