@@ -69,6 +69,11 @@ def _parser() -> _Parser:
     run.add_argument("--allow-precompiled", action="store_true",
                      help="allow FILE to be a .cwasm made by `vwasm compile`: it is native code, trusted, so "
                           "run only one you compiled yourself")
+    run.add_argument("--invoke", metavar="NAME",
+                     help="call the export NAME instead of _start, with ARGS as its parameters (i32, i64, f32, "
+                          "f64), and print its results one per line")
+    run.add_argument("-S", dest="wasi_options", action="append", default=[], metavar="KEY=VALUE[,...]",
+                     help="wasmtime's WASI options: tcplisten=ADDR:PORT (as --tcplisten)")
     lim = run.add_argument_group(
         "limits", f"A guest that runs out of fuel or time stops with status {TRAP_STATUS} and one line "
                   "'vwasm: limit: ...' naming the limit.")
@@ -138,7 +143,18 @@ def _preopen(spec: str) -> tuple[str, str]:
     return host, guest if sep else host
 
 
+def _wasi_options(ns: argparse.Namespace) -> None:
+    """wasmtime's `-S KEY=VALUE[,KEY=VALUE...]`: the keys vwasm has an option for."""
+    for item in (part for option in ns.wasi_options for part in option.split(",")):
+        key, sep, value = item.partition("=")
+        if key == "tcplisten" and sep:
+            ns.tcplisten.append(value)
+        else:
+            raise UsageError(f"-S {item}: not a WASI option vwasm has (-S tcplisten=ADDR:PORT)")
+
+
 def config_from(ns: argparse.Namespace) -> Config:
+    _wasi_options(ns)
     config = Config()
     config.argv = [ns.file, *ns.args]
     env = dict(os.environ) if ns.inherit_env else {}
@@ -213,13 +229,17 @@ def main(argv: list[str] | None = None) -> int:
             if compile_cache.is_precompiled(wasm):
                 engine = engine_for(config)
                 module = compile_cache.load_precompiled(engine, wasm, allowed=ns.allow_precompiled)
-            box = Sandbox(module or wasm, config, engine=engine, command=True)
+            box = Sandbox(module or wasm, config, engine=engine, command=ns.invoke is None)
         except ModuleError as e:
             raise ValueError(f"{ns.file}: {e}") from None
         except wasmtime.WasmtimeError as e:  # anything the loader's checks did not foresee
             raise ValueError(f"{ns.file}: cannot load the module: {cause(e)}") from None
         sys.stdout.flush()
-        status = box.run()
+        if ns.invoke is not None:
+            from .invoke import invoke  # only for --invoke: start-up
+            status = invoke(box, ns.invoke, ns.args)
+        else:
+            status = box.run()
         if box.stop_line is not None:
             print(box.stop_line, file=sys.stderr)
         if trace_out is not None:
