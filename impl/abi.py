@@ -50,8 +50,9 @@ def _body(params: str, results: str) -> str:
     return f"a[0] = {call}" if results else call
 
 
-def _source(name: str, params: str, results: str) -> str:
-    """Python source of the callback for one import: argument decoding unrolled, no per-call lists."""
+def _source(params: str, results: str) -> str:
+    """Python source of the callback for one signature (the import's name is `NAME` in its scope):
+    argument decoding unrolled, no per-call lists."""
     body = _body(params, results)
     return f"""
 def callback(env, caller, a, n):
@@ -65,7 +66,7 @@ def callback(env, caller, a, n):
         a[0] = e.errno
         return 0
     except BaseException as e:
-        return fail(cx, {name!r}, e, caller, wasi_exit)
+        return fail(cx, NAME, e, caller, wasi_exit)
 """
 
 
@@ -137,10 +138,9 @@ def caller_memory(caller: int) -> wasmtime.Memory | None:
     return None
 
 
-# Compiled once: each link only binds a fresh function to its context (exec of a code object that
-# merely defines `callback`).
-_CODE = {name: compile(_source(name, params, results), f"<vwasm.abi:{name}>", "exec")
-         for name, (params, results) in SIGNATURES.items()}
+# Compiled once per signature (17 for 48 imports: start-up): each link only binds a fresh function
+# to its context (exec of a code object that merely defines `callback`).
+_CODE = {sig: compile(_source(*sig), f"<vwasm.abi:{sig[0]}->{sig[1]}>", "exec") for sig in set(SIGNATURES.values())}
 
 
 _AUDIT_CODE: dict = {}  # compiled on the first audited link only
@@ -174,9 +174,9 @@ def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: wa
     for name, signature in SIGNATURES.items():
         scope = {"handler": syscalls.HANDLERS[name], "cx": cx, "M32": _M32, "WasiError": WasiError,
                  "fail": _fail, "unbound": cx.mem, "bind": bind, "caller_memory": caller_memory,
-                 "wasi_exit": wasi_exit}
+                 "wasi_exit": wasi_exit, "NAME": name}
         if audit is None:
-            exec(_CODE[name], scope)
+            exec(_CODE[signature], scope)
         else:
             scope.update(fail=_audit_fail, begin=audit.begin, end=audit.end)
             exec(_audit_code(name), scope)
