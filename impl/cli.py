@@ -39,6 +39,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> _Parser:
+    # argparse looks each of its words up with gettext, searching the locale directories every time
+    # (10-15 ms a start); Python has no catalogue for them, so they are English anyway.
+    argparse._ = str
     top = _Parser(prog="vwasm", description="Run WebAssembly (WASI preview1) in a checked sandbox.")
     top.add_argument("--version", action="version", version=f"vwasm {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
