@@ -28,6 +28,9 @@ wheel: bootstrap
 build: bootstrap guests
 	@mkdir -p $(BUILD)
 	$(MAKE) --no-print-directory wheel
+	@# Bytecode for vwasm's own sources, validated against each source's hash at import (never stale,
+	@# even under PYTHONDONTWRITEBYTECODE, which would otherwise recompile them at every start).
+	$(PY) -m compileall -q --invalidation-mode checked-hash impl model
 
 demo: build
 	$(PY) scripts/demo.py
