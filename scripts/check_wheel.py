@@ -8,7 +8,8 @@ if not wheels:
     sys.exit("check_wheel: no wheel in " + sys.argv[1])
 names = zipfile.ZipFile(wheels[-1]).namelist()
 tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
-needed = {"vwasm/__init__.py", "vwasm/model/wasi.py", "vwasm/syscalls/fd.py", "vwasm/cli.py"}
+needed = {"vwasm/__init__.py", "vwasm/model/wasi.py", "vwasm/syscalls/fd.py", "vwasm/cli.py", "vwasm/__main__.py",
+          "vwasm/embed.py", "vwasm/py.typed"}
 if tops != {"vwasm"} or not needed <= set(names):
     sys.exit(f"check_wheel: {wheels[-1].name} has top-level {sorted(tops)}; missing {sorted(needed - set(names))}")
 print(f"wheel ok: {wheels[-1].name} ({len(names)} files, only the vwasm package)")
