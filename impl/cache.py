@@ -278,9 +278,10 @@ def compile_main(source_path: str, output: str | None, fuel: bool, epochs: bool)
         data = precompile(limits.engine_for(wanted), source)
     except ModuleError as e:
         raise ValueError(f"{source_path}: {e}") from None
-    tmp = f"{output}.{os.getpid()}.tmp"
+    tmp = f"{output}.{os.getpid()}-{os.urandom(6).hex()}.tmp"  # a new file: never one planted there
     try:
-        with open(tmp, "wb") as f:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644),
+                       "wb") as f:
             f.write(data)
         os.replace(tmp, output)
     except OSError as e:

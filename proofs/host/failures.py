@@ -141,10 +141,10 @@ def _run(label: str, name: str, make, host: str, net: bool, fail_at: int | None,
 def failure_contained() -> Outcome:
     """Every call (and walks through several directories and symlinks), with each host call it
     makes failing in turn (EIO, and ELOOP and ENOTDIR, which resolution reads as a possible symlink;
-    a failing close still releases the handle), answers an errno -- never a trap, never an escaping exception --, leaks
-    no host handle (every handle opened during the call that is still open is held by a
-    descriptor; no host descriptor appears that no descriptor holds), leaves no descriptor holding
-    a closed handle, and, when it fails, adds no descriptor."""
+    a failing close still releases the handle), answers an errno -- never a trap, never an escaping
+    exception --, leaks no host handle (every handle opened during the call that is still open is
+    held by a descriptor; no host descriptor appears that no descriptor holds), leaves no descriptor
+    holding a closed handle, and, when it fails, adds no descriptor."""
     t0 = time.perf_counter()
     runs = [(name, name, lambda g, s=s: s.make(g, 0)[0], s.hosts, s.net, s.expect) for name, s in SETUPS.items()]
     runs += [(label, name, make, ("posix", "model"), False, 0) for label, (name, make) in WALKS.items()]
