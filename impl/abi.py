@@ -171,6 +171,9 @@ def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: wa
     functypes = {sig: wasmtime.FuncType([_VALTYPE[k] for k in sig[0]], [_VALTYPE[k] for k in sig[1]])
                  for sig in set(SIGNATURES.values())}
     reg.keep.append(functypes)
+    context, module = store._context(), PREVIEW1_MODULE.encode()
+    func = ffi.wasmtime_extern_t()
+    func.kind = ffi.WASMTIME_EXTERN_FUNC
     for name, signature in SIGNATURES.items():
         scope = {"handler": syscalls.HANDLERS[name], "cx": cx, "M32": _M32, "WasiError": WasiError,
                  "fail": _fail, "unbound": cx.mem, "bind": bind, "caller_memory": caller_memory,
@@ -181,8 +184,11 @@ def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: wa
             scope.update(fail=_audit_fail, begin=audit.begin, end=audit.end)
             exec(_audit_code(name), scope)
         callback = _CALLBACK(scope["callback"])
-        func = ffi.wasmtime_func_t()
-        _new_unchecked(store._context(), functypes[signature].ptr(), callback, None, None, ctypes.byref(func))
-        linker.define(store, PREVIEW1_MODULE, name, wasmtime.Func._from_raw(func))
+        _new_unchecked(context, functypes[signature].ptr(), callback, None, None, ctypes.byref(func.of.func))
+        field = name.encode()
+        error = ffi.wasmtime_linker_define(linker.ptr(), context, module, len(module), field, len(field),
+                                           ctypes.byref(func))
+        if error:
+            raise wasmtime.WasmtimeError._from_ptr(error)
         reg.keep.append(callback)
     return reg
