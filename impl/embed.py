@@ -11,6 +11,10 @@ the store's limiter, replacing any the caller set), fuel (`Config.fuel`: the eng
 made by `vwasm.engine_for(config)`; its clock starts at `define_wasi`). It also gives the store an
 empty wasmtime WASI context: nothing of it is linked; its `proc_exit` makes the exit error, so the
 caller catches `wasmtime.ExitTrap` with `.code` just as with wasmtime's WASI.
+
+One guest per store: the guest's memory is the `memory` export of the instance that first calls a
+WASI function (found once, not per call: speed). A second WASI module instantiated in the same store
+would be served over that first memory and the same descriptors, so give each guest its own store.
 """
 from __future__ import annotations
 
