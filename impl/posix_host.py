@@ -343,13 +343,13 @@ class PosixHost:
             return self._at(os.open, _component(name), osflags | os.O_PATH, mode, dir_fd=_fd(dirh))
         if flags & Open.WRITE:
             osflags |= os.O_RDWR if flags & Open.READ else os.O_WRONLY
-        # Opening must never block: a FIFO (or a device) put in the tree by someone else would
-        # otherwise hang open(2) until a peer appears. So open non-blocking, never as a controlling
-        # terminal, and drop O_NONBLOCK afterwards unless the guest asked for it.
+        # Opening must never block: a FIFO (or a device) put in the tree by someone else would otherwise hang
+        # open(2) until a peer appears. So open non-blocking, never as a controlling terminal, and drop
+        # O_NONBLOCK afterwards unless asked for (of our flags, F_SETFL sets only O_APPEND and O_NONBLOCK).
         fd = self._at(os.open, _component(name), osflags | os.O_NONBLOCK | os.O_NOCTTY, mode, dir_fd=_fd(dirh))
         if not flags & Open.NONBLOCK:
             try:
-                fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+                fcntl.fcntl(fd, fcntl.F_SETFL, osflags)
             except OSError as e:
                 os.close(fd)
                 raise WasiError(errno_of(e)) from None

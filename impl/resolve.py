@@ -212,7 +212,22 @@ def strip_trailing_slashes(path: str) -> tuple[str, bool]:
     return stripped, True
 
 
+def plain_name(path: str) -> bool:
+    """`path` is one plain component (no slash, not `.` or `..`, no NUL, well under PATH_MAX): the
+    walk would be a single lookup from the start directory, with nothing to check before it."""
+    return (0 < len(path) < PATH_MAX // 4 and "/" not in path and path != "." and path != ".."
+            and "\0" not in path)
+
+
 def open_at(host, start, path: str, flags: int, follow: bool, mode: int = 0o666):
     """A new handle for `path` beneath directory `start` (see `Resolver.open`)."""
+    # The common case, a plain name: `Resolver.open` would make exactly this one openat. Only a
+    # symlink met there (to be followed) needs the walk, which then starts afresh.
+    if plain_name(path):
+        try:
+            return host.openat(start, path, flags, mode)
+        except WasiError as e:
+            if not follow or e.errno not in _SYMLINK_SIGNS:
+                raise
     with Resolver(host, start, path, follow) as r:
         return r.open(flags, mode)

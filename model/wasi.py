@@ -11,6 +11,7 @@ the sandbox's own choices; they live here so that model and runtime share one de
 from __future__ import annotations
 
 import enum
+import functools
 import struct
 from dataclasses import dataclass
 
@@ -93,6 +94,11 @@ class Errno(enum.IntEnum):
     TXTBSY = 74
     XDEV = 75
     NOTCAPABLE = 76
+
+
+# Errno.SUCCESS itself, for the handlers' hot return: reading an enum member off its class costs
+# several times a plain name lookup (Python 3.11), once per host call.
+SUCCESS = Errno.SUCCESS
 
 
 class WasiError(Exception):
@@ -340,11 +346,11 @@ class Layout:
     fmt: str
     align: int
 
-    @property
+    @functools.cached_property  # asked on every host call that reads or writes a record
     def size(self) -> int:
         return struct.calcsize(self.fmt)
 
-    @property
+    @functools.cached_property
     def codec(self) -> struct.Struct:
         return struct.Struct(self.fmt)
 

@@ -1,5 +1,5 @@
 """args_* and environ_*: the strings the embedder granted, copied out NUL-terminated."""
-from vwasm.model.wasi import Errno
+from vwasm.model.wasi import SUCCESS
 
 
 def _sizes(cx, items: list[bytes], count_ptr: int, size_ptr: int) -> int:
@@ -7,7 +7,7 @@ def _sizes(cx, items: list[bytes], count_ptr: int, size_ptr: int) -> int:
     cx.mem.check(size_ptr, 4, 4)
     cx.mem.put_u32(count_ptr, len(items))
     cx.mem.put_u32(size_ptr, sum(len(s) + 1 for s in items))
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def args_sizes_get(cx, argc_ptr: int, buf_size_ptr: int) -> int:
@@ -16,7 +16,7 @@ def args_sizes_get(cx, argc_ptr: int, buf_size_ptr: int) -> int:
 
 def args_get(cx, argv_ptr: int, buf_ptr: int) -> int:
     cx.mem.strings(cx.args, argv_ptr, buf_ptr)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def environ_sizes_get(cx, count_ptr: int, buf_size_ptr: int) -> int:
@@ -25,4 +25,4 @@ def environ_sizes_get(cx, count_ptr: int, buf_size_ptr: int) -> int:
 
 def environ_get(cx, environ_ptr: int, buf_ptr: int) -> int:
     cx.mem.strings(cx.env, environ_ptr, buf_ptr)
-    return Errno.SUCCESS
+    return SUCCESS

@@ -1,5 +1,5 @@
 """clock_res_get, clock_time_get, random_get."""
-from vwasm.model.wasi import Clockid, Errno, WasiError
+from vwasm.model.wasi import SUCCESS, Clockid, Errno, WasiError
 
 
 _CLOCK_IDS = frozenset(Clockid)
@@ -14,15 +14,15 @@ def clock_id(raw: int) -> int:
 
 def clock_res_get(cx, clock: int, resolution_ptr: int) -> int:
     cx.mem.put_u64(resolution_ptr, cx.host.clock_res(clock_id(clock)))
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def clock_time_get(cx, clock: int, precision: int, time_ptr: int) -> int:
     cx.mem.put_u64(time_ptr, cx.host.clock_time(clock_id(clock)))
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def random_get(cx, buf: int, length: int) -> int:
     out = cx.mem.slice(buf, length)
     out[:] = cx.host.random(length)
-    return Errno.SUCCESS
+    return SUCCESS

@@ -4,7 +4,7 @@ Each handler: spec section, what it may modify, the right it needs. Every guest 
 write is validated before the side effect, so a bad pointer traps with nothing done.
 """
 from vwasm.model.wasi import (
-    FDSTAT, FILESTAT, I64_MAX, PRESTAT, Advice, Clockid, Errno, Fdflags, Fstflags, Preopentype,
+    SUCCESS, FDSTAT, FILESTAT, I64_MAX, PRESTAT, Advice, Clockid, Errno, Fdflags, Fstflags, Preopentype,
     WasiError, Whence,
 )
 
@@ -36,11 +36,11 @@ def fd_read(cx, fd: int, iovs: int, iovs_len: int, nread_ptr: int) -> int:
     # hand over what was buffered, and a datagram socket what arrives later).
     if desc.kind == SOCKET and desc.extra["sock"].shut_rd:
         cx.mem.put_u32(nread_ptr, 0)
-        return Errno.SUCCESS
+        return SUCCESS
     if cx.deadline is not None:  # Config.timeout: a stream may block
         wait_ready(cx, desc)
     cx.mem.put_u32(nread_ptr, cx.host.readv(desc.handle, bufs))
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_write(cx, fd: int, iovs: int, iovs_len: int, nwritten_ptr: int) -> int:
@@ -53,7 +53,7 @@ def fd_write(cx, fd: int, iovs: int, iovs_len: int, nwritten_ptr: int) -> int:
     if cx.deadline is not None:  # Config.timeout: a stream may block
         wait_ready(cx, desc, write=True)
     cx.mem.put_u32(nwritten_ptr, cx.host.writev(desc.handle, bufs))
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_pread(cx, fd: int, iovs: int, iovs_len: int, offset: int, nread_ptr: int) -> int:
@@ -68,7 +68,7 @@ def fd_pread(cx, fd: int, iovs: int, iovs_len: int, offset: int, nread_ptr: int)
     bufs = cx.mem.iovecs(iovs, iovs_len)
     cx.mem.check(nread_ptr, 4, 4)
     cx.mem.put_u32(nread_ptr, cx.host.preadv(desc.handle, bufs, offset))
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_pwrite(cx, fd: int, iovs: int, iovs_len: int, offset: int, nwritten_ptr: int) -> int:
@@ -83,7 +83,7 @@ def fd_pwrite(cx, fd: int, iovs: int, iovs_len: int, offset: int, nwritten_ptr: 
     bufs = cx.mem.iovecs(iovs, iovs_len)
     cx.mem.check(nwritten_ptr, 4, 4)
     cx.mem.put_u32(nwritten_ptr, cx.host.pwritev(desc.handle, bufs, offset))
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def _positioned(cx, fd: int, right: int):
@@ -101,7 +101,7 @@ def fd_seek(cx, fd: int, offset: int, whence: int, newoffset_ptr: int) -> int:
     desc = _positioned(cx, fd, need("fd_seek", "fd", seek_condition(offset, whence)))
     cx.mem.check(newoffset_ptr, 8, 8)
     cx.mem.put_u64(newoffset_ptr, cx.host.seek(desc.handle, _signed64(offset), whence))
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_tell(cx, fd: int, offset_ptr: int) -> int:
@@ -109,14 +109,14 @@ def fd_tell(cx, fd: int, offset_ptr: int) -> int:
     desc = _positioned(cx, fd, need("fd_tell"))
     cx.mem.check(offset_ptr, 8, 8)
     cx.mem.put_u64(offset_ptr, cx.host.seek(desc.handle, 0, Whence.CUR))
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 # --- the table ----------------------------------------------------------------------------------
 def fd_close(cx, fd: int) -> int:
     """preview1 fd_close. modifies: the table (preopens may be closed too)."""
     cx.host.close(cx.fds.remove(fd).handle)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_renumber(cx, fd: int, to: int) -> int:
@@ -124,7 +124,7 @@ def fd_renumber(cx, fd: int, to: int) -> int:
     displaced = cx.fds.renumber(fd, to)
     if displaced is not None:
         cx.host.close(displaced.handle)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 # --- status -------------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def fd_fdstat_get(cx, fd: int, stat_ptr: int) -> int:
     """preview1 fd_fdstat_get. modifies: nothing. right: none (any open descriptor)."""
     desc = cx.fds.get(fd)
     cx.mem.store(FDSTAT, stat_ptr, desc.filetype, desc.fdflags, desc.rights_base, desc.rights_inheriting)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_fdstat_set_flags(cx, fd: int, flags: int) -> int:
@@ -143,13 +143,13 @@ def fd_fdstat_set_flags(cx, fd: int, flags: int) -> int:
         raise WasiError(Errno.INVAL)
     cx.host.set_status_flags(desc.handle, bool(flags & Fdflags.APPEND), bool(flags & Fdflags.NONBLOCK))
     desc.fdflags = (desc.fdflags & ~(Fdflags.APPEND | Fdflags.NONBLOCK)) | flags
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_fdstat_set_rights(cx, fd: int, base: int, inheriting: int) -> int:
     """preview1 fd_fdstat_set_rights. modifies: the descriptor's rights, only ever downwards."""
     cx.fds.narrow(cx.fds.get(fd), base, inheriting)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_filestat_get(cx, fd: int, stat_ptr: int) -> int:
@@ -159,14 +159,14 @@ def fd_filestat_get(cx, fd: int, stat_ptr: int) -> int:
     cx.mem.check_record(FILESTAT, stat_ptr)
     if desc.kind in STDIO:  # a stream has no file behind it: only its type, as wasmtime
         cx.mem.store(FILESTAT, stat_ptr, 0, 0, desc.filetype, 0, 0, 0, 0, 0)
-        return Errno.SUCCESS
+        return SUCCESS
     desc = cx.fds.get_kind(fd, (*_NODES, SOCKET), need("fd_filestat_get"))
     if desc.kind == SOCKET:  # no inode either: zeros but the type, as the model (wasi-common)
         cx.mem.store(FILESTAT, stat_ptr, 0, 0, desc.filetype, 0, 0, 0, 0, 0)
-        return Errno.SUCCESS
+        return SUCCESS
     st = cx.host.fstat(desc.handle)
     cx.mem.store(FILESTAT, stat_ptr, st.dev, st.ino, st.filetype, st.nlink, st.size, st.atim, st.mtim, st.ctim)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def new_times(atim: int, mtim: int, flags: int, now: int) -> tuple[int | None, int | None]:
@@ -187,7 +187,7 @@ def fd_filestat_set_times(cx, fd: int, atim: int, mtim: int, flags: int) -> int:
     desc = cx.fds.get_kind(fd, _NODES, need("fd_filestat_set_times"))
     if times != (None, None):
         cx.host.futimens(desc.handle, *times)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_filestat_set_size(cx, fd: int, size: int) -> int:
@@ -197,7 +197,7 @@ def fd_filestat_set_size(cx, fd: int, size: int) -> int:
     if size > I64_MAX:
         raise WasiError(Errno.INVAL)
     cx.host.ftruncate(desc.handle, size)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_allocate(cx, fd: int, offset: int, length: int) -> int:
@@ -206,7 +206,7 @@ def fd_allocate(cx, fd: int, offset: int, length: int) -> int:
     if offset + length > I64_MAX:
         raise WasiError(Errno.FBIG)
     cx.host.fallocate(desc.handle, offset, length)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_advise(cx, fd: int, offset: int, length: int, advice: int) -> int:
@@ -215,19 +215,19 @@ def fd_advise(cx, fd: int, offset: int, length: int, advice: int) -> int:
         raise WasiError(Errno.INVAL)
     desc = cx.fds.get_kind(fd, _FILES, need("fd_advise"))
     cx.host.fadvise(desc.handle, _signed64(offset), _signed64(length), advice)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_sync(cx, fd: int) -> int:
     """preview1 fd_sync. right: FD_SYNC."""
     cx.host.fsync(cx.fds.get_kind(fd, _FILES, need("fd_sync")).handle)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_datasync(cx, fd: int) -> int:
     """preview1 fd_datasync. right: FD_DATASYNC."""
     cx.host.fdatasync(cx.fds.get_kind(fd, _FILES, need("fd_datasync")).handle)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 # --- preopens -----------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ def fd_prestat_get(cx, fd: int, prestat_ptr: int) -> int:
     if desc.preopen is None:
         raise WasiError(Errno.BADF)
     cx.mem.store(PRESTAT, prestat_ptr, Preopentype.DIR, len(desc.preopen.encode()))
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def fd_prestat_dir_name(cx, fd: int, path_ptr: int, path_len: int) -> int:
@@ -251,4 +251,4 @@ def fd_prestat_dir_name(cx, fd: int, path_ptr: int, path_len: int) -> int:
     if len(name) > path_len:
         raise WasiError(Errno.NAMETOOLONG)
     cx.mem.write(path_ptr, name)
-    return Errno.SUCCESS
+    return SUCCESS

@@ -8,8 +8,10 @@ Every guest location a handler writes is validated before the side effect.
 Descriptor kinds as wasmtime: a path call on anything but a directory is EBADF (path_open on a
 file: ENOTDIR); the kind is checked before the rights.
 """
+import functools
+
 from vwasm.model.wasi import (
-    ALL_RIGHTS, DIR_RIGHTS, DIRENT, FILE_RIGHTS, FILESTAT, Clockid, Errno, Fdflags, Filetype,
+    SUCCESS, ALL_RIGHTS, DIR_RIGHTS, DIRENT, FILE_RIGHTS, FILESTAT, Clockid, Errno, Fdflags, Filetype,
     Lookupflags, Oflags, Rights, WasiError,
 )
 
@@ -55,9 +57,8 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
     # Only a directory has entries to open (a file: ENOTDIR, a stream or socket: EBADF, as wasmtime).
     if parent.kind != DIR:
         raise WasiError(Errno.NOTDIR if parent.kind == FILE else Errno.BADF)
-    conditions = open_conditions(oflags, fdflags)
-    if (need("path_open", "fd", *conditions) & ~parent.rights_base
-            or need("path_open", "fd", *conditions, rights=INHERITING) & ~parent.rights_inheriting):
+    needs_base, needs_inheriting = _open_needs(oflags, fdflags)
+    if needs_base & ~parent.rights_base or needs_inheriting & ~parent.rights_inheriting:
         raise WasiError(Errno.NOTCAPABLE)
     # A directory can be neither created, exclusively created nor truncated by path_open (wasmtime).
     if oflags & Oflags.DIRECTORY and oflags & (Oflags.CREAT | Oflags.EXCL | Oflags.TRUNC):
@@ -67,17 +68,7 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
         raise WasiError(Errno.MFILE)
     base = rights_base & parent.rights_inheriting
     inheriting = rights_inheriting & parent.rights_inheriting
-    # The OS access mode follows the rights, as wasmtime: write only with FD_WRITE, read otherwise.
-    write = bool(base & Rights.FD_WRITE)
-    flags = Open.WRITE if write else 0
-    if base & Rights.FD_READ or not write:
-        flags |= Open.READ
-    for bit, open_bit in _OPEN_BITS:
-        if oflags & bit:
-            flags |= open_bit
-    for bit, open_bit in _FDFLAG_BITS:
-        if fdflags & bit:
-            flags |= open_bit
+    flags = _open_flags(base & (Rights.FD_READ | Rights.FD_WRITE), oflags, fdflags)
     cx.mem.check(fd_out, 4, 4)
     handle = open_at(cx.host, parent.handle, path, flags, _follow(dirflags))
     try:
@@ -93,7 +84,31 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
         cx.host.close(handle)
         raise
     cx.mem.put_u32(fd_out, new)
-    return Errno.SUCCESS
+    return SUCCESS
+
+
+@functools.lru_cache(maxsize=256)
+def _open_needs(oflags: int, fdflags: int) -> tuple[int, int]:
+    """The rights path_open needs in fd's base and inheriting rights, for these flags (model/rights.py)."""
+    conditions = open_conditions(oflags, fdflags)
+    return need("path_open", "fd", *conditions), need("path_open", "fd", *conditions, rights=INHERITING)
+
+
+@functools.lru_cache(maxsize=256)
+def _open_flags(access: int, oflags: int, fdflags: int) -> int:
+    """The Host open flags for a descriptor with rights `access` (its FD_READ | FD_WRITE bits) and these
+    flags. The OS access mode follows the rights, as wasmtime: write only with FD_WRITE, read otherwise."""
+    write = bool(access & Rights.FD_WRITE)
+    flags = Open.WRITE if write else 0
+    if access & Rights.FD_READ or not write:
+        flags |= Open.READ
+    for bit, open_bit in _OPEN_BITS:
+        if oflags & bit:
+            flags |= open_bit
+    for bit, open_bit in _FDFLAG_BITS:
+        if fdflags & bit:
+            flags |= open_bit
+    return flags
 
 
 _OPEN_BITS = ((Oflags.CREAT, Open.CREATE), (Oflags.EXCL, Open.EXCL), (Oflags.TRUNC, Open.TRUNC),
@@ -140,7 +155,7 @@ def fd_readdir(cx, fd: int, buf: int, buf_len: int, cookie: int, bufused_ptr: in
         i += 1
     cx.mem.write(buf, b"".join(parts))
     cx.mem.put_u32(bufused_ptr, buf_len - room)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 # --- directories, files, links ------------------------------------------------------------------
@@ -150,7 +165,7 @@ def path_create_directory(cx, fd: int, path_ptr: int, path_len: int) -> int:
     path, _ = strip_trailing_slashes(cx.mem.path(path_ptr, path_len))
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
         cx.host.mkdirat(*r.locate())
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def path_remove_directory(cx, fd: int, path_ptr: int, path_len: int) -> int:
@@ -161,7 +176,7 @@ def path_remove_directory(cx, fd: int, path_ptr: int, path_len: int) -> int:
     path, _ = strip_trailing_slashes(cx.mem.path(path_ptr, path_len))
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
         cx.host.unlinkat(*r.locate_entry(), rmdir=True)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def path_unlink_file(cx, fd: int, path_ptr: int, path_len: int) -> int:
@@ -170,7 +185,7 @@ def path_unlink_file(cx, fd: int, path_ptr: int, path_len: int) -> int:
     path = cx.mem.path(path_ptr, path_len)
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
         cx.host.unlinkat(*r.locate_entry())
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def path_rename(cx, fd: int, old_ptr: int, old_len: int, new_fd: int, new_ptr: int, new_len: int) -> int:
@@ -191,7 +206,7 @@ def path_rename(cx, fd: int, old_ptr: int, old_len: int, new_fd: int, new_ptr: i
                 and cx.host.fstatat(old_dir, old_name).filetype != Filetype.DIRECTORY):
             raise WasiError(Errno.NOTDIR)
         cx.host.renameat(old_dir, old_name, new_dir, new_name)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def path_link(cx, old_fd: int, old_flags: int, old_ptr: int, old_len: int,
@@ -210,7 +225,7 @@ def path_link(cx, old_fd: int, old_flags: int, old_ptr: int, old_len: int,
     with Resolver(cx.host, src.handle, old, follow=False) as a, \
             Resolver(cx.host, dst.handle, new, follow=False) as b:
         cx.host.linkat(*a.locate_entry(), *b.locate_entry())
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def path_symlink(cx, old_ptr: int, old_len: int, fd: int, new_ptr: int, new_len: int) -> int:
@@ -229,7 +244,7 @@ def path_symlink(cx, old_ptr: int, old_len: int, fd: int, new_ptr: int, new_len:
         raise WasiError(Errno.PERM)
     with Resolver(cx.host, desc.handle, new, follow=False) as r:
         cx.host.symlinkat(target, *r.locate_entry())
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def path_readlink(cx, fd: int, path_ptr: int, path_len: int, buf: int, buf_len: int, bufused_ptr: int) -> int:
@@ -244,7 +259,7 @@ def path_readlink(cx, fd: int, path_ptr: int, path_len: int, buf: int, buf_len: 
     raw = text.encode("utf-8", "surrogateescape")[:buf_len]
     cx.mem.write(buf, raw)
     cx.mem.put_u32(bufused_ptr, len(raw))
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 # --- status -------------------------------------------------------------------------------------
@@ -257,7 +272,7 @@ def path_filestat_get(cx, fd: int, flags: int, path_ptr: int, path_len: int, sta
     with Resolver(cx.host, desc.handle, path, follow=follow) as r:
         st = cx.host.fstatat(*r.locate_entry())
     cx.mem.store(FILESTAT, stat_ptr, st.dev, st.ino, st.filetype, st.nlink, st.size, st.atim, st.mtim, st.ctim)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def path_filestat_set_times(cx, fd: int, flags: int, path_ptr: int, path_len: int,
@@ -270,4 +285,4 @@ def path_filestat_set_times(cx, fd: int, flags: int, path_ptr: int, path_len: in
     path = cx.mem.path(path_ptr, path_len)
     with Resolver(cx.host, desc.handle, path, follow=follow) as r:
         cx.host.utimensat(*r.locate_entry(), *times)
-    return Errno.SUCCESS
+    return SUCCESS

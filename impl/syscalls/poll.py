@@ -5,7 +5,7 @@ monotonic are EINVAL for the whole call, and so is a bad descriptor EBADF; regul
 ready; the events written are those ready when the wait ends, in subscription order.
 """
 from vwasm.model.wasi import (
-    EVENT, SUBSCRIPTION, SUBSCRIPTION_CLOCK, SUBSCRIPTION_FD, SUBSCRIPTION_UNION_OFFSET, Clockid,
+    SUCCESS, EVENT, SUBSCRIPTION, SUBSCRIPTION_CLOCK, SUBSCRIPTION_FD, SUBSCRIPTION_UNION_OFFSET, Clockid,
     Errno, Eventrwflags, Eventtype, Subclockflags, WasiError, Whence,
 )
 
@@ -93,7 +93,7 @@ def poll_oneoff(cx, in_ptr: int, out_ptr: int, nsubscriptions: int, nevents_ptr:
     for n, (_, userdata, error, kind, nbytes, flags) in enumerate(events):
         mem.store(EVENT, out_ptr + n * EVENT.size, userdata, error, kind, nbytes, flags)
     mem.put_u32(nevents_ptr, len(events))
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def _file_read_flags(cx, desc) -> int:

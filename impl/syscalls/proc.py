@@ -1,5 +1,5 @@
 """proc_exit, proc_raise, sched_yield."""
-from vwasm.model.wasi import Errno, Signal, WasiError
+from vwasm.model.wasi import SUCCESS, Errno, Signal, WasiError
 
 from ..errors import ProcExit
 
@@ -18,4 +18,4 @@ def proc_raise(cx, signal: int) -> int:
 
 
 def sched_yield(cx) -> int:
-    return Errno.SUCCESS
+    return SUCCESS

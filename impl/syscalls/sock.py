@@ -8,7 +8,7 @@ there: the runtime does not restate them. Each socket descriptor carries its abs
 """
 from vwasm.model import net
 from vwasm.model.wasi import (
-    SOCKADDR_IN, SOCKADDR_IN6, SOCKET_RIGHTS, U16, AddressFamily, Errno, Fdflags, Filetype, Riflags,
+    SUCCESS, SOCKADDR_IN, SOCKADDR_IN6, SOCKET_RIGHTS, U16, AddressFamily, Errno, Fdflags, Filetype, Riflags,
     Rights, Roflags, Sdflags, SocketType, WasiError,
 )
 
@@ -55,7 +55,7 @@ def socket(cx, domain: int, type_: int, protocol: int, fd_out: int) -> int:
         cx.host.close(handle)
         raise
     cx.mem.put_u32(fd_out, fd)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def _endpoint(cx, addr_ptr: int, addr_len: int) -> tuple[int, bytes, int]:
@@ -88,7 +88,7 @@ def sock_connect(cx, fd: int, addr_ptr: int, addr_len: int) -> int:
     connected = net.connect_rule(cx.netlist, desc.extra["sock"], family, int.from_bytes(addr, "big"), port)
     cx.host.connect(desc.handle, family, addr, port)
     desc.extra["sock"] = connected
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def sock_accept(cx, fd: int, flags: int, fd_out: int) -> int:
@@ -113,7 +113,7 @@ def sock_accept(cx, fd: int, flags: int, fd_out: int) -> int:
         cx.host.close(handle)
         raise
     cx.mem.put_u32(fd_out, new)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def sock_recv(cx, fd: int, ri_data: int, ri_data_len: int, ri_flags: int, ro_datalen: int, ro_flags: int) -> int:
@@ -132,7 +132,7 @@ def sock_recv(cx, fd: int, ri_data: int, ri_data_len: int, ri_flags: int, ro_dat
         desc.handle, bufs, bool(ri_flags & Riflags.RECV_PEEK), bool(ri_flags & Riflags.RECV_WAITALL))
     cx.mem.put_u32(ro_datalen, n)
     cx.mem.store(U16, ro_flags, Roflags.RECV_DATA_TRUNCATED if truncated else 0)
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def sock_send(cx, fd: int, si_data: int, si_data_len: int, si_flags: int, so_datalen: int) -> int:
@@ -147,7 +147,7 @@ def sock_send(cx, fd: int, si_data: int, si_data_len: int, si_flags: int, so_dat
     if cx.deadline is not None:  # Config.timeout: send may block
         wait_ready(cx, desc, write=True)
     cx.mem.put_u32(so_datalen, cx.host.send(desc.handle, bufs))
-    return Errno.SUCCESS
+    return SUCCESS
 
 
 def sock_shutdown(cx, fd: int, how: int) -> int:
@@ -157,4 +157,4 @@ def sock_shutdown(cx, fd: int, how: int) -> int:
     shut = net.shutdown_rule(desc.extra["sock"], how)
     cx.host.shutdown(desc.handle, how)
     desc.extra["sock"] = shut
-    return Errno.SUCCESS
+    return SUCCESS
