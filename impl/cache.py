@@ -70,7 +70,7 @@ def engine_description(engine: wasmtime.Engine) -> str | None:
     if settings is None:
         return None
     fuel, epochs = settings
-    return f"{_wasmtime_identity()}; {os.uname().machine}; consume_fuel={int(fuel)}; epoch_interruption={int(epochs)}"
+    return f"{_wasmtime_identity()}; {os.uname().machine}; consume_fuel={int(fuel)}; epoch_interruption={int(epochs)}; memory_may_move=0"
 
 
 def pack(description: str, source: bytes, module: wasmtime.Module) -> bytes:

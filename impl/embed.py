@@ -144,7 +144,8 @@ def define_wasi(linker: wasmtime.Linker, store: wasmtime.Store, config=None, *, 
     def bind(memory: wasmtime.Memory | None) -> None:
         if memory is not None:
             own = store_ref()
-            cx.mem = GuestMemory(own, memory) if audit is None else TracingGuestMemory(own, memory, audit)
+            cx.mem = (GuestMemory(own, memory, fixed=limits.memory_fixed(own.engine)) if audit is None
+                      else TracingGuestMemory(own, memory, audit))
 
     try:
         registration = abi.link(linker, store, cx, bind, _wasi_exit(store), audit)

@@ -43,9 +43,18 @@ def engine_for(config) -> wasmtime.Engine:
     fuel, epochs = config.fuel is not None, config.timeout is not None
     settings.consume_fuel = fuel
     settings.epoch_interruption = epochs
+    # Linear memory never moves (growth stays in its reservation, 4 GiB for wasm32 on 64-bit hosts):
+    # GuestMemory then keeps its view across calls and re-reads the size only when an access lies
+    # past it (`memory_fixed`).
+    settings.memory_may_move = False
     engine = wasmtime.Engine(settings)
     _ENGINE_FEATURES[engine] = (fuel, epochs)  # every setting made here: the compile cache keys on them
     return engine
+
+
+def memory_fixed(engine: wasmtime.Engine) -> bool:
+    """Whether `engine` was made by `engine_for`, so its memories cannot move (else: unknown)."""
+    return engine in _ENGINE_FEATURES
 
 
 def engine_settings(engine: wasmtime.Engine) -> tuple[bool, bool] | None:

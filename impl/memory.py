@@ -6,6 +6,11 @@ validate every output location before the side effect of the call (DESIGN §1.1)
 leaves a half-done call behind. The view is a memoryview over wasmtime's buffer, re-derived whenever
 the memory's size changes (growth may move the base), never `Memory.read/write` (slow, and it
 silently truncates at the end of memory).
+
+Before each host call `sync` re-reads the size (a foreign call). A memory that cannot move (its
+engine made by `vwasm.limits.engine_for`, `fixed`) skips that: its base stays put and wasm memory
+only grows, so the bound kept may lag behind the memory but never exceeds it; an access past the
+bound re-reads the size before it is refused (`_reaches`).
 """
 from __future__ import annotations
 
@@ -33,15 +38,16 @@ _U64 = struct.Struct("<Q")
 class GuestMemory:
     """The guest's memory as the host sees it during one call."""
 
-    __slots__ = ("_ctx", "_mem", "_memory", "size", "view")
+    __slots__ = ("_ctx", "_mem", "_memory", "size", "view", "fixed")
 
-    def __init__(self, store, memory) -> None:
+    def __init__(self, store, memory, fixed: bool = False) -> None:
         self._ctx = ctypes.c_void_p(ctypes.cast(store._context(), ctypes.c_void_p).value)
         self._mem = ctypes.c_void_p(ctypes.addressof(memory._memory))
         self._memory = memory  # keeps the wasmtime_memory_t that _mem points into alive
+        self.fixed = fixed  # the memory cannot move: no re-reading before each call
         self.size = -1
         self.view = memoryview(b"")
-        self.sync()
+        self._refresh()
 
     @classmethod
     def over(cls, buffer: bytearray) -> "GuestMemory":
@@ -49,14 +55,25 @@ class GuestMemory:
         self = cls.__new__(cls)
         self._ctx = None
         self._mem = None
+        self.fixed = True
         self.size = len(buffer)
         self.view = memoryview(buffer)
         return self
 
     def sync(self) -> None:
-        """Re-derive the view if the guest grew its memory since the last call."""
+        """Before a host call: re-derive the view if the guest grew its memory (a memory that may move)."""
+        if not self.fixed:
+            self._refresh()
+
+    def _reaches(self, end: int) -> bool:
+        """Whether the memory as it is now reaches `end` (a bound lagging behind a grow is caught up)."""
         if self._ctx is None:
-            return
+            return False
+        self._refresh()
+        return end <= self.size
+
+    def _refresh(self) -> None:
+        """Re-read the memory's size, and re-derive the view if it changed."""
         size = _data_size(self._ctx, self._mem)
         if size != self.size:
             raw = (ctypes.c_ubyte * size).from_address(_data(self._ctx, self._mem)) if size else bytearray()
@@ -70,7 +87,7 @@ class GuestMemory:
         ptr and length are unsigned 32-bit values, so ptr+length never wraps here; a sum past 2^32 is
         simply past the end of a memory that is at most 2^32 bytes.
         """
-        if ptr + length > self.size:
+        if ptr + length > self.size and not self._reaches(ptr + length):
             raise Trap(f"out-of-bounds memory access: {length} bytes at {ptr:#x} (memory is {self.size} bytes)")
         if ptr & (align - 1):
             raise Trap(f"misaligned pointer {ptr:#x} (needs {align}-byte alignment)")
@@ -128,7 +145,9 @@ class GuestMemory:
         for i in range(count):
             buf, length = _IOVEC.unpack_from(view, ptr + 8 * i)
             if buf + length > size:
-                raise Trap(f"out-of-bounds iovec {i}: {length} bytes at {buf:#x} (memory is {size} bytes)")
+                if not self._reaches(buf + length):
+                    raise Trap(f"out-of-bounds iovec {i}: {length} bytes at {buf:#x} (memory is {size} bytes)")
+                view, size = self.view, self.size  # caught up with a grow (the base has not moved)
             bufs.append(view[buf:buf + length])
         return bufs
 

@@ -243,7 +243,36 @@ def guest_memory_struct_dropped():
     from vwasm.memory import GuestMemory
     real = GuestMemory.__init__
 
-    def __init__(self, store, memory):
-        real(self, store, memory)
+    def __init__(self, store, memory, *args, **kw):
+        real(self, store, memory, *args, **kw)
         self._memory = None
     patch(GuestMemory, "__init__", __init__)
+
+
+@mutant("fixed_bound_goes_stale", breaks="1 memory isolation: a memory that cannot move keeps the bound it had, "
+        "so after a grow the guest's new memory is refused", killers=(BEFORE,))
+def fixed_bound_goes_stale():
+    """Bug: the bound of a fixed memory is never caught up with a grow (an access past it just traps)."""
+    from vwasm.memory import GuestMemory
+    patch(GuestMemory, "_reaches", lambda self, end: False)
+
+
+@mutant("fixed_bound_trusted", breaks="1 memory isolation: past the kept bound of a fixed memory, an access is "
+        "taken without re-reading the memory's size (one byte past the end gets through)", killers=(BEFORE,))
+def fixed_bound_trusted():
+    """Bug: an access past the kept bound is let through, as if the memory had surely grown that far."""
+    from vwasm.memory import GuestMemory
+
+    def _reaches(self, end):
+        self._refresh()
+        return True
+    patch(GuestMemory, "_reaches", _reaches)
+
+
+@mutant("any_engine_fixed", breaks="1 memory isolation: any engine is taken to have memory that cannot move, so "
+        "an embedder's engine whose memory moves on a grow leaves GuestMemory with a dangling view",
+        killers=(BEFORE,))
+def any_engine_fixed():
+    """Bug: `memory_fixed` answers yes for every engine."""
+    from vwasm import limits
+    patch(limits, "memory_fixed", lambda engine: True)

@@ -693,6 +693,65 @@ def check_real_memory() -> None:
     if struct_alive() is None:
         raise Counterexample("GuestMemory does not keep alive the wasmtime_memory_t its pointer points into")
     gm.sync()
+    check_fixed_memory()
+
+
+def _refused(action) -> bool:
+    """Whether `action` traps (anything else it does, success or another error, is not a refusal)."""
+    from vwasm.errors import Trap
+    try:
+        action()
+    except Trap:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def check_fixed_memory() -> None:
+    """A memory that cannot move (engine from `limits.engine_for`) keeps its bound across calls, no
+    `sync`: the bound may lag behind a grow but never passes the memory's end. After grows between
+    calls, a write and an iovec flush with the new end are taken whole, and one byte further traps;
+    the base never moves; an engine vwasm did not make is never taken for one whose memory is fixed."""
+    import ctypes
+
+    import wasmtime
+
+    from vwasm import limits
+    from vwasm.memory import GuestMemory
+    from vwasm.sandbox import Config
+    if limits.memory_fixed(wasmtime.Engine()):
+        raise Counterexample("an embedder's engine (its memory may move) is taken for one whose memory is fixed")
+    engine = limits.engine_for(Config())
+    if not limits.memory_fixed(engine):
+        raise Counterexample("an engine made by limits.engine_for is not known to have fixed memory")
+    store = wasmtime.Store(engine)
+    mem = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(1, 300)))
+    gm = GuestMemory(store, mem, fixed=True)
+    base = ctypes.addressof(mem.data_ptr(store).contents)
+    for pages in (1, 2, 250):  # grown between calls: sync, then accesses near the new end
+        mem.grow(store, pages)
+        gm.sync()
+        end = mem.data_len(store)
+        if _refused(lambda: gm.write(end - 3, b"end")) or mem.read(store, end - 3, end) != b"end":
+            raise Counterexample(f"a write flush with the end of a fixed memory grown to {end} bytes is refused "
+                                 f"(the bound stays at {gm.size})")
+        if not _refused(lambda: gm.write(end - 2, b"end")):
+            raise Counterexample(f"a write one byte past the end of a fixed memory of {end} bytes is not refused "
+                                 f"(the bound is {gm.size})")
+        mem.grow(store, 1)
+        gm.sync()
+        end = mem.data_len(store)
+        mem.write(store, (end - 8).to_bytes(4, "little") + (8).to_bytes(4, "little"), 0)  # iovec: the last 8 bytes
+        bufs = []
+        if _refused(lambda: bufs.extend(gm.iovecs(0, 1))) or [len(b) for b in bufs] != [8]:
+            raise Counterexample(f"an iovec flush with the end of a fixed memory grown to {end} bytes is refused "
+                                 f"or cut ({[len(b) for b in bufs]} bytes; the bound is {gm.size})")
+        mem.write(store, (end - 7).to_bytes(4, "little"), 0)
+        if not _refused(lambda: gm.iovecs(0, 1)):
+            raise Counterexample(f"an iovec one byte past the end of a fixed memory of {end} bytes is not refused")
+    if ctypes.addressof(mem.data_ptr(store).contents) != base:
+        raise Counterexample("a memory of an engine from limits.engine_for moved when it grew")
 
 
 N_FAULT_CASES = 700  # at least this many (call, region, fault) cases over the two hosts
@@ -713,7 +772,8 @@ def check_before_effect() -> Outcome:
     query, no byte of guest memory changed, the descriptor table, the tree (contents and times), the
     process's open descriptors and stdout as they were. The same call unfaulted succeeds, as it does
     with each region flush with the end of memory or aligned only as its layout asks. Over a real
-    wasmtime memory, the view follows a grow and keeps what its pointer points into alive."""
+    wasmtime memory, the view follows a grow and keeps what its pointer points into alive; over one that
+    cannot move (no size check per call), the kept bound catches up with a grow and never passes the end."""
     t0 = time.perf_counter()
     _check_tables()
     check_real_memory()
@@ -731,7 +791,8 @@ def check_before_effect() -> Outcome:
                    f"with no effect ({cases['posix']} over PosixHost, {cases['model']} over ModelHost); every "
                    f"unfaulted call succeeds, and so do {moved} with one region flush with the end of memory or "
                    f"aligned only as its layout asks; over a real wasmtime memory the view follows a grow and "
-                   f"keeps the memory it points into alive ({time.perf_counter() - t0:.1f} s)", status="checked")
+                   f"keeps the memory it points into alive, and a fixed memory's kept bound catches up with "
+                   f"grows, never past the end ({time.perf_counter() - t0:.1f} s)", status="checked")
 
 
 # --- obligation 2: writes stay in the declared output ----------------------------------------------
