@@ -107,7 +107,8 @@ def _wasi_exit(store: wasmtime.Store) -> wasmtime.Func:
     return func
 
 
-def define_wasi(linker: wasmtime.Linker, store: wasmtime.Store, config=None, *, host=None) -> Wasi:
+def define_wasi(linker: wasmtime.Linker, store: wasmtime.Store, config: _sandbox.Config | None = None, *,
+                host=None) -> Wasi:
     """Define every WASI preview1 import in `linker`, for `store` only, granting exactly `config`
     (a `vwasm.Config`; default: nothing). The caller's own definitions in `linker` stay; a name it
     already defined is an error unless the linker allows shadowing.

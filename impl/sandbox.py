@@ -61,25 +61,36 @@ class Config:
     Beyond WasiConfig: `allow_net`, `tcp_listen`, `stdin_bytes`, `enable_audit`, and the limits
     `fuel`, `timeout`, `max_memory`, `max_fds`. Setting any other attribute is an AttributeError."""
 
-    __slots__ = ("_argv", "_env", "preopens", "audit", "audit_keep_trace", "audit_recorder", "netlist",
-                 "listeners", "max_fds", "fuel", "timeout", "max_memory", "cache", "_stdio")
+    __slots__ = {  # every setting, documented (help(vwasm.Config)); any other name is an AttributeError
+        "_argv": None, "_env": None, "_stdio": None,
+        "preopens": "The granted directories (`preopen_dir`), in the guest's order from fd 3.",
+        "audit": "Audit mode (`enable_audit`): trace every effect, trap on an unsafe one (vwasm.audit).",
+        "audit_keep_trace": "In audit mode, keep the whole trace (`Sandbox.trace`); False: check and drop.",
+        "audit_recorder": "Writes every host call out (vwasm.trace: --trace, --strace), or None.",
+        "netlist": "Endpoints the guest may connect to (`allow_net`; deny by default).",
+        "listeners": "Listening TCP sockets granted for sock_accept (`tcp_listen`), after the preopens.",
+        "max_fds": "Descriptors the guest may hold at once, streams and preopens included (EMFILE past it).",
+        "fuel": "wasmtime fuel units, about one per wasm instruction (None: no limit).",
+        "timeout": "Wall-clock seconds from the start, blocked host calls included (None: no limit).",
+        "max_memory": "Bytes of linear memory (the store's limiter): memory.grow returns -1 past it.",
+        "cache": "Compiled code kept between runs (vwasm.cache): True for $XDG_CACHE_HOME/vwasm, a directory "
+                 "or a vwasm.cache.CompileCache for that one; False: compile every time.",
+    }
 
     def __init__(self) -> None:
         self._argv: list[str] = []
         self._env: list[tuple[str, str]] = []
         self.preopens: list[Preopen] = []
-        self.audit = False  # audit mode: trace every effect, trap on an unsafe one (vwasm.audit)
-        self.audit_keep_trace = True  # keep the whole trace (Sandbox.trace); False: check and drop
-        self.audit_recorder = None  # writes every host call out (vwasm.trace: --trace, --strace)
-        self.netlist: list[net.Rule] = []  # endpoints the guest may connect to (deny by default)
-        self.listeners: list[tuple[str, int]] = []  # TCP sockets the guest may accept on
-        self.max_fds = FD_LIMIT  # descriptors the guest may hold at once, streams and preopens included
+        self.audit = False
+        self.audit_keep_trace = True
+        self.audit_recorder = None
+        self.netlist: list[net.Rule] = []
+        self.listeners: list[tuple[str, int]] = []
+        self.max_fds = FD_LIMIT
         # Limits the engine enforces (vwasm.limits); None: no limit.
-        self.fuel: int | None = None  # wasmtime fuel units (about one per wasm instruction)
-        self.timeout: float | None = None  # wall-clock seconds from instantiation, blocked host calls included
-        self.max_memory: int = DEFAULT_MAX_MEMORY  # bytes of linear memory; memory.grow returns -1 past it
-        # Compiled code kept between runs (vwasm.cache): True for $XDG_CACHE_HOME/vwasm, a directory or a
-        # vwasm.cache.CompileCache for that one; False: compile every time.
+        self.fuel: int | None = None
+        self.timeout: float | None = None
+        self.max_memory: int = DEFAULT_MAX_MEMORY
         self.cache = False
         self._stdio: dict[str, tuple[str, object]] = {
             STDIN: ("bytes", b""), STDOUT: ("discard", None), STDERR: ("discard", None)}

@@ -267,3 +267,17 @@ def test_memory_limit_on_the_callers_store():
     instance = linker.instantiate(store, grow)
     assert instance.exports(store)["grow"](store, 1) == 1
     assert instance.exports(store)["grow"](store, 1) == -1
+
+
+def test_the_public_api_is_documented():
+    """`help(vwasm)` shows a docstring for every public name and every Config setting."""
+    import inspect
+    import pydoc
+
+    public = [getattr(vwasm, name) for name in vwasm.__all__ if name != "__version__"]
+    assert all((obj.__doc__ or "").strip() for obj in public)
+    for cls in (vwasm.Config, vwasm.Sandbox, vwasm.Wasi):
+        members = [m for n, m in vars(cls).items() if not n.startswith("_") and callable(getattr(m, "__get__", None))]
+        assert members and all((inspect.getdoc(m) or "").strip() for m in members), cls
+    text = pydoc.render_doc(vwasm, renderer=pydoc.plaintext)
+    assert "define_wasi" in text and "wasmtime.ExitTrap" in text
