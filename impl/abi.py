@@ -162,11 +162,12 @@ class Registration:
 
 
 def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: wasmtime.Func,
-         audit=None) -> Registration:
+         reg: Registration, audit=None) -> None:
     """Define all 48 imports in `linker` as functions of `store`, each calling its handler with `cx`;
     with an `Audit` (vwasm.audit), through the audit callbacks instead. Until a call finds the
-    guest's memory (`bind` is given it), `cx.mem` is the empty memory Context starts with."""
-    reg = Registration()
+    guest's memory (`bind` is given it), `cx.mem` is the empty memory Context starts with. `reg`,
+    which the caller keeps as long as the store, holds every callback made (those defined before a
+    failing definition too)."""
     # One FuncType per signature, per link: a FuncType shared across engines aborts the process.
     functypes = {sig: wasmtime.FuncType([_VALTYPE[k] for k in sig[0]], [_VALTYPE[k] for k in sig[1]])
                  for sig in set(SIGNATURES.values())}
@@ -184,11 +185,10 @@ def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: wa
             scope.update(fail=_audit_fail, begin=audit.begin, end=audit.end)
             exec(_audit_code(name), scope)
         callback = _CALLBACK(scope["callback"])
+        reg.keep.append(callback)
         _new_unchecked(context, functypes[signature].ptr(), callback, None, None, ctypes.byref(func.of.func))
         field = name.encode()
         error = ffi.wasmtime_linker_define(linker.ptr(), context, module, len(module), field, len(field),
                                            ctypes.byref(func))
         if error:
             raise wasmtime.WasmtimeError._from_ptr(error)
-        reg.keep.append(callback)
-    return reg

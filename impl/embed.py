@@ -148,13 +148,13 @@ def define_wasi(linker: wasmtime.Linker, store: wasmtime.Store, config: _sandbox
             cx.mem = (GuestMemory(own, memory, fixed=limits.memory_fixed(own.engine)) if audit is None
                       else TracingGuestMemory(own, memory, audit))
 
+    keep = _KEEP.setdefault(store, [])
+    keep.append(registration := abi.Registration())  # before linking: a failed link may leave some defined
     try:
-        registration = abi.link(linker, store, cx, bind, _wasi_exit(store), audit)
+        abi.link(linker, store, cx, bind, _wasi_exit(store), registration, audit)
     except BaseException:
         _release(cx, host, [])
         raise
-    keep = _KEEP.setdefault(store, [])
-    keep.append(registration)
     handle = Wasi(store, config, cx, host, audit)
     if config.timeout is not None:
         cx.deadline = host.clock_time(Clockid.MONOTONIC) + int(config.timeout * 1e9)

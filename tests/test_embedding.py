@@ -281,3 +281,25 @@ def test_the_public_api_is_documented():
         assert members and all((inspect.getdoc(m) or "").strip() for m in members), cls
     text = pydoc.render_doc(vwasm, renderer=pydoc.plaintext)
     assert "define_wasi" in text and "wasmtime.ExitTrap" in text
+
+
+def test_a_failed_define_leaves_nothing_that_can_crash():
+    """The caller already defined fd_write: define_wasi fails there, after defining the imports before
+    it; a guest linked to those still runs them (its descriptors released: EBADF), never a dangling callback."""
+    engine = wasmtime.Engine()
+    store, linker = wasmtime.Store(engine), wasmtime.Linker(engine)
+    linker.define_func("wasi_snapshot_preview1", "fd_write",
+                       wasmtime.FuncType([wasmtime.ValType.i32()] * 4, [wasmtime.ValType.i32()]), lambda *a: 0)
+    config = vwasm.Config()
+    config.argv = ["a", "bc"]
+    with pytest.raises(wasmtime.WasmtimeError):
+        vwasm.define_wasi(linker, store, config)
+    gc.collect()
+    wat = """(module (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "sizes") (result i32) (drop (call $sizes (i32.const 0) (i32.const 4))) (i32.load (i32.const 0)))
+      (func (export "close") (result i32) (call $close (i32.const 1))))"""
+    instance = linker.instantiate(store, wasmtime.Module(engine, wat))
+    assert instance.exports(store)["sizes"](store) == 2  # argc
+    assert instance.exports(store)["close"](store) == 8  # EBADF: stdout was released
