@@ -53,8 +53,11 @@ def _sha256(data) -> bytes:
 
 
 def default_directory() -> str:
-    """$XDG_CACHE_HOME/vwasm, or ~/.cache/vwasm."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    """$XDG_CACHE_HOME/vwasm, or ~/.cache/vwasm (a relative $XDG_CACHE_HOME is ignored, as the XDG
+    specification says)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "vwasm")
 
 

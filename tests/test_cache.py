@@ -166,8 +166,10 @@ def test_a_module_that_does_not_compile_leaves_nothing(tmp_path):
 def test_default_directory_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert CompileCache().directory == str(tmp_path / "vwasm")
-    monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/dir")  # the XDG specification: ignored
+    assert CompileCache().directory == str(tmp_path / "home" / ".cache" / "vwasm")
+    monkeypatch.delenv("XDG_CACHE_HOME")
     assert CompileCache().directory == str(tmp_path / "home" / ".cache" / "vwasm")
 
 
