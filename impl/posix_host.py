@@ -85,16 +85,15 @@ def errno_of(exc: OSError) -> Errno:
     return _ERRNO.get(exc.errno, Errno.IO)
 
 
+_FILETYPES = {  # by the S_IFMT bits of a mode; anything else, FIFOs included, is UNKNOWN (as wasmtime)
+    S.S_IFDIR: Filetype.DIRECTORY, S.S_IFREG: Filetype.REGULAR_FILE, S.S_IFLNK: Filetype.SYMBOLIC_LINK,
+    S.S_IFCHR: Filetype.CHARACTER_DEVICE, S.S_IFBLK: Filetype.BLOCK_DEVICE, S.S_IFSOCK: Filetype.SOCKET_STREAM,
+}
+_UNKNOWN = Filetype.UNKNOWN
+
+
 def filetype_of(mode: int) -> Filetype:
-    return (
-        Filetype.DIRECTORY if S.S_ISDIR(mode) else
-        Filetype.REGULAR_FILE if S.S_ISREG(mode) else
-        Filetype.SYMBOLIC_LINK if S.S_ISLNK(mode) else
-        Filetype.CHARACTER_DEVICE if S.S_ISCHR(mode) else
-        Filetype.BLOCK_DEVICE if S.S_ISBLK(mode) else
-        Filetype.SOCKET_STREAM if S.S_ISSOCK(mode) else
-        Filetype.UNKNOWN  # FIFOs included, as wasmtime
-    )
+    return _FILETYPES.get(S.S_IFMT(mode), _UNKNOWN)
 
 
 def stat_of(st: os.stat_result) -> Stat:

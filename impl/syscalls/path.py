@@ -18,10 +18,11 @@ from vwasm.model.wasi import (
 from vwasm.model.rights import INHERITING, NEW_FD, OLD_FD, need, open_conditions
 
 from ..fdtable import DIR, FILE, Descriptor
-from ..resolve import Open, Resolver, open_at, strip_trailing_slashes
+from ..resolve import Open, Resolver, open_at, plain_name, strip_trailing_slashes
 from .fd import new_times
 
 _DIRS = (DIR,)
+_DIRECTORY, _SYMLINK = Filetype.DIRECTORY, Filetype.SYMBOLIC_LINK  # (reading enum members off the class costs)
 _OFLAGS_ALL = 0xF  # CREAT | DIRECTORY | EXCL | TRUNC (plain ints: ~ on an IntFlag stays inside its bits)
 _FDFLAGS_ALL = 0x1F  # APPEND | DSYNC | NONBLOCK | RSYNC | SYNC
 _DIRENT = DIRENT.codec
@@ -73,8 +74,8 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
     handle = open_at(cx.host, parent.handle, path, flags, _follow(dirflags))
     try:
         st = cx.host.fstat(handle)
-        if st.filetype == Filetype.DIRECTORY:
-            desc = Descriptor(DIR, handle, Filetype.DIRECTORY, base & DIR_RIGHTS, inheriting)
+        if st.filetype == _DIRECTORY:
+            desc = Descriptor(DIR, handle, _DIRECTORY, base & DIR_RIGHTS, inheriting)
         else:
             desc = Descriptor(FILE, handle, st.filetype, base & FILE_RIGHTS, inheriting,
                               fdflags & (Fdflags.APPEND | Fdflags.NONBLOCK | Fdflags.DSYNC
@@ -183,6 +184,9 @@ def path_unlink_file(cx, fd: int, path_ptr: int, path_len: int) -> int:
     """preview1 path_unlink_file. modifies: removes a non-directory entry. right: PATH_UNLINK_FILE."""
     desc = _dir(cx, fd, need("path_unlink_file"))
     path = cx.mem.path(path_ptr, path_len)
+    if plain_name(path):  # the walk would hand this very name to unlinkat
+        cx.host.unlinkat(desc.handle, path)
+        return SUCCESS
     with Resolver(cx.host, desc.handle, path, follow=False) as r:
         cx.host.unlinkat(*r.locate_entry())
     return SUCCESS
@@ -269,8 +273,11 @@ def path_filestat_get(cx, fd: int, flags: int, path_ptr: int, path_len: int, sta
     desc = _dir(cx, fd, need("path_filestat_get"))
     path = cx.mem.path(path_ptr, path_len)
     cx.mem.check_record(FILESTAT, stat_ptr)
-    with Resolver(cx.host, desc.handle, path, follow=follow) as r:
-        st = cx.host.fstatat(*r.locate_entry())
+    # A plain name is the entry itself, unless it is a symlink to follow: then the walk expands it.
+    st = cx.host.fstatat(desc.handle, path) if plain_name(path) else None
+    if st is None or follow and st.filetype == _SYMLINK:
+        with Resolver(cx.host, desc.handle, path, follow=follow) as r:
+            st = cx.host.fstatat(*r.locate_entry())
     cx.mem.store(FILESTAT, stat_ptr, st.dev, st.ino, st.filetype, st.nlink, st.size, st.atim, st.mtim, st.ctim)
     return SUCCESS
 
