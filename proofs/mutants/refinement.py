@@ -499,3 +499,12 @@ def rename_onto_ancestor_exist():
             raise WasiError(Errno.EXIST)
         return real(self, odir, oname, ndir, nname, now)
     patch(fs.FileSystem, "rename", rename)
+
+
+@mutant("model_rename_long_name_accepted", breaks="boundaries: the model's path_rename accepts a new name of "
+        "256 bytes (the runtime, like Linux, answers ENAMETOOLONG)", killers=("refinement.stateful",))
+def model_rename_long_name_accepted():
+    """Bug in the model: the new name's length is never judged."""
+    from proofs.mutants.host_failures import rewrite
+    from vwasm.model import sandbox
+    rewrite(sandbox, "path_rename", "    check_name(dst.name)\n", "", handler=False)

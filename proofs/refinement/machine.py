@@ -969,9 +969,14 @@ class Machine(RuleBasedStateMachine):
     def long_name(self, where, call, at):
         """Components of 255 bytes (the most) and 256 (one too many), ASCII and two-byte UTF-8, all
         four each time."""
+        fd = self.dir_at(at % 8)
         for name in LONG:
             event(f"component of {len(name.encode())} bytes")
-            self._path_call(call, self.dir_at(at % 8), where + name)
+            if call == "rename":  # from a source that exists, so that the new name's length decides
+                self._path_call("mkdir", fd, "lsrc")
+                self._path_call(call, fd, where + name, src="lsrc")
+            else:
+                self._path_call(call, fd, where + name)
 
     @rule(path=st.sampled_from(["f\0", "\0", "d/\0/g", "new\0x", "ld\0"]),
           call=st.sampled_from(["open", "mkdir", "stat", "symlink", "rename", "link", "unlink"]), at=FD_INDEX)
@@ -1012,7 +1017,7 @@ class Machine(RuleBasedStateMachine):
         }[call]
         self.step(name, lambda: (self.s, model_errno, ()), args, f"({raw!r})", outs=outs)
 
-    def _path_call(self, call, fd, path):
+    def _path_call(self, call, fd, path, src="f"):
         if call == "open":
             return self._open(fd, path, 1, ALL, ALL, True, 0)
         if call == "mkdir":
@@ -1032,8 +1037,8 @@ class Machine(RuleBasedStateMachine):
             return self.step("path_symlink", lambda: self.sb.path_symlink(self.s, "f", fd, path),
                              (("path", "f"), fd, ("path", path)), f"({fd}, {path[:20]!r}..)", fds=(fd,))
         if call == "rename":
-            return self.step("path_rename", lambda: self.sb.path_rename(self.s, fd, "f", fd, path),
-                             (fd, ("path", "f"), fd, ("path", path)), f"({fd}, f, {path[:20]!r}..)", fds=(fd, fd))
+            return self.step("path_rename", lambda: self.sb.path_rename(self.s, fd, src, fd, path),
+                             (fd, ("path", src), fd, ("path", path)), f"({fd}, {src}, {path[:20]!r}..)", fds=(fd, fd))
         if call == "link":
             return self.step("path_link", lambda: self.sb.path_link(self.s, fd, 0, "f", fd, path),
                              (fd, 0, ("path", "f"), fd, ("path", path)), f"({fd}, f, {path[:20]!r}..)",
