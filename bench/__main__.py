@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import tempfile
 import threading
@@ -186,6 +187,11 @@ def summary(rows: list[dict]) -> dict:
             "above_1.2": over}
 
 
+def _colour(row: dict) -> str:
+    """Grey: clock reads (no ceiling); red: above the 1.2 ceiling; blue otherwise."""
+    return "#999" if row["key"] in CLOCK_READS else "#c44" if row["ratio"] > 1.2 else "#48c"
+
+
 def chart(result: dict, path: Path = CHART) -> None:
     """A bar per workload: its ratio, with the 1.0 line (same speed) and the 1.2 ceiling."""
     import matplotlib
@@ -194,13 +200,15 @@ def chart(result: dict, path: Path = CHART) -> None:
     rows = [r for r in result["rows"] if "ratio" in r]
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.5))
     names = [r["workload"].replace("`", "") for r in rows]
-    ax.barh(names, [r["ratio"] for r in rows], color=["#c44" if r["ratio"] > 1.2 else "#48c" for r in rows])
+    bars = ax.barh(names, [r["ratio"] for r in rows], color=[_colour(r) for r in rows])
+    ax.bar_label(bars, fmt="%.2f", padding=3, fontsize=8)
     ax.axvline(1.0, color="black", linewidth=1)
     ax.axvline(1.2, color="#c44", linewidth=1, linestyle="--")
     ax.set_xscale("log")
     ax.invert_yaxis()
     ax.set_xlabel("vwasm / wasmtime built-in WASI (log scale; below 1: vwasm faster)")
-    ax.set_title(f"vwasm vs wasmtime's built-in WASI, same run (geometric mean {result['summary']['geomean']:.2f})")
+    ax.set_title(f"vwasm vs wasmtime's built-in WASI, same run\ngeometric mean {result['summary']['geomean']:.2f}",
+                 fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -261,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(_row("startup_" + r["name"].split()[1].rstrip(":"), r["name"] + " (whole process)",
                                  "ns", {"wasmtime": r["wasmtime"] * 1e9, "vwasm": r["vwasm"] * 1e9}))
     result = {"rows": rows, "summary": summary(rows), "rounds": ns.rounds,
-              "machine": f"best of {ns.rounds} alternating rounds; wasmtime {wasmtime.__version__ if hasattr(wasmtime, '__version__') else ''}".strip()}
+              "machine": f"Best of {ns.rounds} alternating rounds on {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}."}
     print(f"geometric mean of the ratios {result['summary']['geomean']:.2f}; above 1.2 (clock reads aside): "
           f"{', '.join(result['summary']['above_1.2']) or 'none'}")
     print("ratio = vwasm / wasmtime built-in WASI (below 1.00: vwasm is faster)")

@@ -13,6 +13,7 @@ trusted glue.
 from __future__ import annotations
 
 import ctypes
+import weakref
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -32,6 +33,7 @@ _new_unchecked.restype = None
 _new_unchecked.argtypes = [ctypes.POINTER(ffi.wasmtime_context_t), ctypes.POINTER(ffi.wasm_functype_t), _CALLBACK,
                            ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ffi.wasmtime_func_t)]
 _VALTYPE = {"i": wasmtime.ValType.i32(), "I": wasmtime.ValType.i64()}
+_FUNCTYPES: "weakref.WeakKeyDictionary[wasmtime.Engine, dict]" = weakref.WeakKeyDictionary()
 
 
 def _trap_ptr(message: str) -> int:
@@ -168,9 +170,12 @@ def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: wa
     guest's memory (`bind` is given it), `cx.mem` is the empty memory Context starts with. `reg`,
     which the caller keeps as long as the store, holds every callback made (those defined before a
     failing definition too)."""
-    # One FuncType per signature, per link: a FuncType shared across engines aborts the process.
-    functypes = {sig: wasmtime.FuncType([_VALTYPE[k] for k in sig[0]], [_VALTYPE[k] for k in sig[1]])
-                 for sig in set(SIGNATURES.values())}
+    # One FuncType per signature per engine, made on its first link: one shared across engines aborts.
+    functypes = _FUNCTYPES.get(store.engine)
+    if functypes is None:
+        functypes = _FUNCTYPES[store.engine] = {
+            sig: wasmtime.FuncType([_VALTYPE[k] for k in sig[0]], [_VALTYPE[k] for k in sig[1]])
+            for sig in set(SIGNATURES.values())}
     reg.keep.append(functypes)
     context, module = store._context(), PREVIEW1_MODULE.encode()
     func = ffi.wasmtime_extern_t()

@@ -9,6 +9,7 @@ Only a file that really is text is parsed as WAT, so random bytes are "not a Web
 from __future__ import annotations
 
 import re
+import weakref
 
 import wasmtime
 
@@ -18,6 +19,8 @@ WASM_MAGIC = b"\0asm"
 CORE_VERSION = b"\x01\0\0\0"  # version 1, layer 0: a core module (a component has layer 1)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # in no WAT text (tab, newlines, form feed are)
 _KIND = {"i": "i32", "I": "i64"}
+# Modules whose imports passed `check_imports` (a Module never changes; a sandbox per run asks again).
+_IMPORTS_CHECKED: "weakref.WeakKeyDictionary[wasmtime.Module, bool]" = weakref.WeakKeyDictionary()
 
 
 class ModuleError(ValueError):
@@ -96,6 +99,8 @@ def _show_type(t) -> str:
 
 def check_imports(module: wasmtime.Module) -> None:
     """Every import must be a function vwasm provides (SIGNATURES), with exactly its type."""
+    if module in _IMPORTS_CHECKED:
+        return
     for imp in module.imports:
         where = f"{imp.module}::{imp.name}"
         if imp.module != PREVIEW1_MODULE:
@@ -106,6 +111,7 @@ def check_imports(module: wasmtime.Module) -> None:
         if not isinstance(imp.type, wasmtime.FuncType) or _signature(imp.type) != want:
             raise ModuleError(f"import {where} has the wrong type: vwasm provides {_show(*want)}, "
                               f"the module expects {_show_type(imp.type)}")
+    _IMPORTS_CHECKED[module] = True
 
 
 def check_command(module: wasmtime.Module, entry: str = "_start") -> None:

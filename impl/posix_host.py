@@ -345,8 +345,12 @@ class PosixHost:
         # Opening must never block: a FIFO (or a device) put in the tree by someone else would otherwise hang
         # open(2) until a peer appears. So open non-blocking, never as a controlling terminal, and drop
         # O_NONBLOCK afterwards unless asked for (of our flags, F_SETFL sets only O_APPEND and O_NONBLOCK).
-        fd = self._at(os.open, _component(name), osflags | os.O_NONBLOCK | os.O_NOCTTY, mode, dir_fd=_fd(dirh))
-        if not flags & Open.NONBLOCK:
+        # An open that can only make a new file (O_CREAT | O_EXCL) or only open a directory never waits:
+        # the kernel refuses anything else first (EEXIST, ENOTDIR), so those open blocking as asked.
+        waits = not (flags & Open.DIRECTORY or flags & Open.CREATE and flags & Open.EXCL)
+        osflags |= os.O_NOCTTY
+        fd = self._at(os.open, _component(name), osflags | os.O_NONBLOCK if waits else osflags, mode, dir_fd=_fd(dirh))
+        if waits and not flags & Open.NONBLOCK:
             try:
                 fcntl.fcntl(fd, fcntl.F_SETFL, osflags)
             except OSError as e:
