@@ -15,7 +15,7 @@ import errno as E
 import fcntl
 import os
 import select
-import socket as _socket
+import _socket  # socket.py's C core: the constants and address conversions (socket.py: first socket)
 import stat as S
 import time
 from typing import NamedTuple
@@ -154,6 +154,13 @@ _TYPES = {SocketType.STREAM: _socket.SOCK_STREAM, SocketType.DGRAM: _socket.SOCK
 _SHUT = {Sdflags.RD: _socket.SHUT_RD, Sdflags.WR: _socket.SHUT_WR, Sdflags.RD | Sdflags.WR: _socket.SHUT_RDWR}
 
 
+def _socket_object(*args, **kwargs):
+    """A `socket.socket`. socket.py loads here, at the first socket: importing it builds an enum of
+    every constant, ~5 ms that every start would pay otherwise, sockets or not."""
+    import socket
+    return socket.socket(*args, **kwargs)
+
+
 def _sockaddr(family: int, addr: bytes, port: int) -> tuple:
     text = _socket.inet_ntop(_FAMILIES[family], addr)
     return (text, port) if family == AddressFamily.INET else (text, port, 0, 0)
@@ -182,7 +189,7 @@ class PosixHost:
     def listen_tcp(self, address: str, port: int) -> tuple[int, AddressFamily]:
         """A listening TCP socket the embedder grants (`--tcplisten`): the guest may only accept on it."""
         family = _socket.AF_INET6 if ":" in address else _socket.AF_INET
-        s = _socket.socket(family, _socket.SOCK_STREAM)
+        s = _socket_object(family, _socket.SOCK_STREAM)
         s.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
         try:
             s.bind((address, port))
@@ -418,7 +425,7 @@ class PosixHost:
     # --- sockets (the handlers have already checked the netlist) --------------------------------
     def socket(self, family: AddressFamily, type_: SocketType) -> int:
         try:
-            return _socket.socket(_FAMILIES[family], _TYPES[type_]).detach()
+            return _socket_object(_FAMILIES[family], _TYPES[type_]).detach()
         except OSError as e:
             raise WasiError(errno_of(e)) from None
 
@@ -455,7 +462,7 @@ class PosixHost:
         """One socket call on a borrowed fd (the socket object is detached again, never closed)."""
         if type(h) is not int:
             raise WasiError(Errno.NOTSOCK)
-        s = _socket.socket(fileno=h)
+        s = _socket_object(fileno=h)
         try:
             return getattr(s, method)(*args)
         except OSError as e:

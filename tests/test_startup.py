@@ -7,9 +7,10 @@ import sys
 import pytest
 
 # Never loaded by a plain run of a small module (hashlib: the cache hashes small modules without
-# OpenSSL; json: only traces are JSON).
+# OpenSSL; json: only traces are JSON; socket: only a guest's sockets; shutil: argparse asks it the
+# terminal's width unless told).
 ON_REQUEST = ["vwasm.audit", "vwasm.trace", "vwasm.model.effects", "vwasm.model.fs", "vwasm.model.paths",
-              "icontract", "hashlib", "json"]
+              "icontract", "hashlib", "json", "socket", "shutil"]
 
 PROBE = """
 import sys
