@@ -216,8 +216,9 @@ def chart(result: dict, path: Path = CHART) -> None:
 
 def readme_table(result: dict) -> str:
     def fmt(row: dict, side: str) -> str:
-        v = row[side]
-        return f"{v / 1e6:,.1f} ms" if v > 1e7 else f"{v:,.0f} ns"
+        v = row[side]  # ns
+        return (f"{v / 1e6:,.1f} ms" if v >= 1e6 else f"{v / 1e3:,.1f} µs" if v >= 1e3
+                else f"{v:,.0f} ns" if v >= 100 else f"{v:.1f} ns")
     lines = ["| workload | wasmtime | vwasm | ratio |", "|---|---|---|---|"]
     for r in result["rows"]:
         if "ratio" in r:
