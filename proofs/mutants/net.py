@@ -47,8 +47,6 @@ def allowed_uses_first_rule_only():
         killers=("net.netlist",))
 def connect_skips_netlist():
     """Bug when the endpoint is not in the netlist: connect_rule does not ask."""
-    from dataclasses import replace
-
     from vwasm.model import net
     from vwasm.model.wasi import Errno, WasiError
 
@@ -57,7 +55,7 @@ def connect_skips_netlist():
             raise WasiError(Errno.ISCONN)
         if family != s.family:
             raise WasiError(Errno.AFNOSUPPORT)
-        return replace(s, status="connected", peer=(addr, port))
+        return s._replace(status="connected", peer=(addr, port))
     patch(net, "connect_rule", connect_rule)
 
 
@@ -86,13 +84,11 @@ def sockaddr_port_little_endian():
 def datagrams_judged_by_stream_rules():
     """Bug when a datagram socket connects to an endpoint only a tcp rule names: the rule's protocol
     is taken to be the stream one."""
-    from dataclasses import replace
-
     from vwasm.model import net
     from vwasm.model.wasi import Protocol
     orig = net.connect_rule
-    patch(net, "connect_rule", lambda netlist, s, *a: replace(
-        orig(netlist, replace(s, proto=Protocol.TCP), *a), proto=s.proto))
+    patch(net, "connect_rule", lambda netlist, s, *a: orig(netlist, s._replace(proto=Protocol.TCP), *a)._replace(
+        proto=s.proto))
 
 
 @mutant("ipv4_mapped_bypass", breaks="4 network isolation: ::ffff:a.b.c.d reaches an IPv4 endpoint no rule allows",
@@ -116,14 +112,12 @@ def ipv4_mapped_bypass():
         killers=("net.netlist_forms",))
 def single_port_read_as_range():
     """Bug when a rule names one port: the parser reads it as the range from that port to 65535."""
-    from dataclasses import replace
-
     from vwasm.model import net
     orig = net.parse_rule
 
     def parse_rule(text):
         rule = orig(text)
-        return rule if "-" in text.rsplit(":", 1)[1] else replace(rule, port_hi=0xFFFF)
+        return rule if "-" in text.rsplit(":", 1)[1] else rule._replace(port_hi=0xFFFF)
     patch(net, "parse_rule", parse_rule)
 
 
@@ -279,3 +273,15 @@ def socket_wait_ignores_readiness():
     def wait_ready(cx, desc, write=False):
         raise DeadlineReached("timeout reached while waiting")
     patch(sock, "wait_ready", wait_ready)
+
+
+@mutant("socket_filestat_not_zero", breaks="a socket's filestat reports an inode number it does not have "
+        "(the model: zeros but the type)", killers=("refinement.sockets",))
+def socket_filestat_not_zero():
+    """Bug in fd_filestat_get's socket branch: ino 1 instead of 0."""
+    from proofs.mutants.host_failures import rewrite
+    from vwasm.syscalls import fd
+    rewrite(fd, "fd_filestat_get", "if desc.kind == SOCKET:  # no inode either: zeros but the type, as the model "
+            "(wasi-common)\n        cx.mem.store(FILESTAT, stat_ptr, 0, 0,",
+            "if desc.kind == SOCKET:\n        cx.mem.store(FILESTAT, stat_ptr, 0, 1,")
+

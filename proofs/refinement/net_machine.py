@@ -745,6 +745,16 @@ class NetMachine(RuleBasedStateMachine):
                                           int(r[0].rights_inheriting)), outs=((STAT, 24),))
 
     @precondition(lambda self: self.started)
+    @rule(at=FD_INDEX)
+    def filestat(self, at):
+        """A socket's filestat is all zeros but its type (no inode behind it): compared whole."""
+        fd = self.fd_at(at)
+        self.step("fd_filestat_get", lambda: self.sb.fd_filestat_get(self.s, fd), (fd, STAT), f"({fd})",
+                  result=lambda w: struct.unpack_from("<QQB7xQQQQQ", w.get(STAT, 64)),
+                  model_result=lambda r: (r[0].dev, r[0].ino, int(r[0].filetype), r[0].nlink, r[0].size,
+                                          r[0].atim, r[0].mtim, r[0].ctim), outs=((STAT, 64),))
+
+    @precondition(lambda self: self.started)
     @rule(picks=st.lists(st.tuples(FD_INDEX, st.booleans()), min_size=1, max_size=3),
           clock=st.sampled_from([None, 0, 0, 10**12]))
     def poll(self, picks, clock):
