@@ -164,9 +164,9 @@ class Registration:
 
 
 def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: wasmtime.Func,
-         reg: Registration, audit=None) -> None:
-    """Define all 48 imports in `linker` as functions of `store`, each calling its handler with `cx`;
-    with an `Audit` (vwasm.audit), through the audit callbacks instead. Until a call finds the
+         reg: Registration, audit=None, only=None) -> None:
+    """Define all 48 imports (or those named in `only`) in `linker` as functions of `store`, each calling
+    its handler with `cx`; with an `Audit` (vwasm.audit), through the audit callbacks instead. Until a call finds the
     guest's memory (`bind` is given it), `cx.mem` is the empty memory Context starts with. `reg`,
     which the caller keeps as long as the store, holds every callback made (those defined before a
     failing definition too)."""
@@ -181,6 +181,8 @@ def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: wa
     func = ffi.wasmtime_extern_t()
     func.kind = ffi.WASMTIME_EXTERN_FUNC
     for name, signature in SIGNATURES.items():
+        if only is not None and name not in only:  # the caller's module imports only `only`
+            continue
         scope = {"handler": syscalls.HANDLERS[name], "cx": cx, "M32": _M32, "WasiError": WasiError,
                  "fail": _fail, "unbound": cx.mem, "bind": bind, "caller_memory": caller_memory,
                  "wasi_exit": wasi_exit, "NAME": name}

@@ -108,7 +108,7 @@ def _wasi_exit(store: wasmtime.Store) -> wasmtime.Func:
 
 
 def define_wasi(linker: wasmtime.Linker, store: wasmtime.Store, config: _sandbox.Config | None = None, *,
-                host=None) -> Wasi:
+                host=None, only: frozenset | None = None) -> Wasi:
     """Define every WASI preview1 import in `linker`, for `store` only, granting exactly `config`
     (a `vwasm.Config`; default: nothing). The caller's own definitions in `linker` stay; a name it
     already defined is an error unless the linker allows shadowing.
@@ -117,7 +117,8 @@ def define_wasi(linker: wasmtime.Linker, store: wasmtime.Store, config: _sandbox
     call into wasm raises `wasmtime.ExitTrap` with the status as `.code` (a status of 126 or more is
     a trap, as in wasmtime). ValueError if `config` asks for a limit the store's engine cannot enforce
     (fuel without `consume_fuel`; a timeout without an engine from `vwasm.engine_for`); OSError if a
-    granted directory, file or listener cannot be opened."""
+    granted directory, file or listener cannot be opened. `only`: define just these imports (a sandbox
+    knows its module's; linking costs per import)."""
     config = _sandbox.Config() if config is None else config
     if linker.engine is not store.engine:
         raise ValueError("the linker and the store must share one wasmtime.Engine")
@@ -151,7 +152,7 @@ def define_wasi(linker: wasmtime.Linker, store: wasmtime.Store, config: _sandbox
     keep = _KEEP.setdefault(store, [])
     keep.append(registration := abi.Registration())  # before linking: a failed link may leave some defined
     try:
-        abi.link(linker, store, cx, bind, _wasi_exit(store), registration, audit)
+        abi.link(linker, store, cx, bind, _wasi_exit(store), registration, audit, only)
     except BaseException:
         _release(cx, host, [])
         raise

@@ -19,8 +19,8 @@ WASM_MAGIC = b"\0asm"
 CORE_VERSION = b"\x01\0\0\0"  # version 1, layer 0: a core module (a component has layer 1)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # in no WAT text (tab, newlines, form feed are)
 _KIND = {"i": "i32", "I": "i64"}
-# Modules whose imports passed `check_imports` (a Module never changes; a sandbox per run asks again).
-_IMPORTS_CHECKED: "weakref.WeakKeyDictionary[wasmtime.Module, bool]" = weakref.WeakKeyDictionary()
+# The import names of modules that passed `check_imports` (a Module never changes; a sandbox per run asks again).
+_IMPORTS_CHECKED: "weakref.WeakKeyDictionary[wasmtime.Module, frozenset]" = weakref.WeakKeyDictionary()
 
 
 class ModuleError(ValueError):
@@ -97,11 +97,13 @@ def _show_type(t) -> str:
             wasmtime.GlobalType: "a global"}.get(type(t), "not a function")
 
 
-def check_imports(module: wasmtime.Module) -> None:
-    """Every import must be a function vwasm provides (SIGNATURES), with exactly its type."""
-    if module in _IMPORTS_CHECKED:
-        return
-    for imp in module.imports:
+def check_imports(module: wasmtime.Module) -> frozenset:
+    """Every import must be a function vwasm provides (SIGNATURES), with exactly its type; their names."""
+    names = _IMPORTS_CHECKED.get(module)
+    if names is not None:
+        return names
+    imports = module.imports
+    for imp in imports:
         where = f"{imp.module}::{imp.name}"
         if imp.module != PREVIEW1_MODULE:
             raise ModuleError(f"unknown import {where}: vwasm provides only {PREVIEW1_MODULE} functions")
@@ -111,11 +113,17 @@ def check_imports(module: wasmtime.Module) -> None:
         if not isinstance(imp.type, wasmtime.FuncType) or _signature(imp.type) != want:
             raise ModuleError(f"import {where} has the wrong type: vwasm provides {_show(*want)}, "
                               f"the module expects {_show_type(imp.type)}")
-    _IMPORTS_CHECKED[module] = True
+    names = _IMPORTS_CHECKED[module] = frozenset(imp.name for imp in imports)
+    return names
+
+
+_COMMANDS_CHECKED: "weakref.WeakKeyDictionary[wasmtime.Module, set]" = weakref.WeakKeyDictionary()  # entries passed
 
 
 def check_command(module: wasmtime.Module, entry: str = "_start") -> None:
     """A WASI command exports `entry` as a function taking and returning nothing."""
+    if entry in _COMMANDS_CHECKED.get(module, ()):
+        return
     exports = {e.name: e.type for e in module.exports}
     if entry not in exports:
         raise ModuleError(f"the module exports no {entry} function: it is not a WASI command")
@@ -124,3 +132,4 @@ def check_command(module: wasmtime.Module, entry: str = "_start") -> None:
         raise ModuleError(f"the module's {entry} is {_show_type(t)}, not a function")
     if t.params or t.results:
         raise ModuleError(f"the module's {entry} must take and return nothing; it is {_show_type(t)}")
+    _COMMANDS_CHECKED.setdefault(module, set()).add(entry)

@@ -257,7 +257,7 @@ class Sandbox:
                 with open(os.fspath(module), "rb") as f:
                     module = f.read()
             module = compile_with(self.engine, module, config.cache)
-        check_imports(module)
+        imports = check_imports(module)
         if command:
             check_command(module)
         self.module = module
@@ -267,7 +267,7 @@ class Sandbox:
         self.limit_message: str | None = None  # the limit that stopped the guest, if one did
         self._stopped: int | None = None  # the status, when the start function already ended the guest
         # The path an embedder takes (vwasm.define_wasi); the timeout counts from here, start function included.
-        self.wasi = embed.define_wasi(self.linker, self.store, config, host=host)
+        self.wasi = embed.define_wasi(self.linker, self.store, config, host=host, only=imports)
         self.cx, self.host, self.audit = self.wasi.cx, self.wasi.host, self.wasi.audit
         try:
             self.instance = self.linker.instantiate(self.store, module)
