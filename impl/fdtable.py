@@ -5,8 +5,6 @@ descriptor's rights are cut to its parent's inheriting rights, and `narrow` refu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from vwasm.model.wasi import Errno, Filetype, WasiError
 
 from vwasm.model.wasi import FD_LIMIT  # the default descriptor limit (EMFILE), defined once in the model
@@ -17,17 +15,29 @@ STDIN, STDOUT, STDERR, FILE, DIR, SOCKET = "stdin", "stdout", "stderr", "file", 
 STDIO = (STDIN, STDOUT, STDERR)
 
 
-@dataclass(slots=True, eq=False)
 class Descriptor:
-    kind: str
-    handle: object  # what the Host knows it by (an OS fd for PosixHost)
-    filetype: Filetype
-    rights_base: int
-    rights_inheriting: int
-    fdflags: int = 0
-    preopen: str | None = None  # the guest name of a preopened directory
-    dir_state: object = None  # fd_readdir's listing, owned by the directory handlers
-    extra: dict = field(default_factory=dict)  # per-kind state (sockets)
+    """One open descriptor (a plain class with slots: `dataclasses` imports `inspect`, ~10 ms of
+    every start)."""
+
+    __slots__ = ("kind", "handle", "filetype", "rights_base", "rights_inheriting", "fdflags", "preopen",
+                 "dir_state", "extra")
+
+    def __init__(self, kind: str, handle: object, filetype: Filetype, rights_base: int, rights_inheriting: int,
+                 fdflags: int = 0, preopen: str | None = None, dir_state: object = None,
+                 extra: dict | None = None) -> None:
+        self.kind = kind
+        self.handle = handle  # what the Host knows it by (an OS fd for PosixHost)
+        self.filetype = filetype
+        self.rights_base = rights_base
+        self.rights_inheriting = rights_inheriting
+        self.fdflags = fdflags
+        self.preopen = preopen  # the guest name of a preopened directory
+        self.dir_state = dir_state  # fd_readdir's listing, owned by the directory handlers
+        self.extra = {} if extra is None else extra  # per-kind state (sockets)
+
+    def __repr__(self) -> str:
+        return (f"Descriptor({self.kind!r}, {self.handle!r}, {self.filetype!r}, {self.rights_base:#x}, "
+                f"{self.rights_inheriting:#x}, fdflags={self.fdflags}, preopen={self.preopen!r})")
 
 
 class FdTable:

@@ -9,8 +9,7 @@ import functools
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import wasmtime
 
@@ -31,8 +30,7 @@ from .syscalls.sock import socket_descriptor
 TRAP_STATUS = 134  # what a shell reports for SIGABRT; wasmtime's CLI exits so on a trap too
 
 
-@dataclass(frozen=True)
-class Preopen:
+class Preopen(NamedTuple):
     host: str
     guest: str
     read_only: bool = False

@@ -14,9 +14,7 @@ Socket calls (WaVe's extension plus preview1's sock_*):
 """
 from __future__ import annotations
 
-import ipaddress
-from dataclasses import dataclass, replace
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from .wasi import AddressFamily, Errno, Protocol, SocketType, WasiError
 
@@ -25,8 +23,7 @@ LOOPBACK4 = 0x7F00_0001  # 127.0.0.1, where Linux sends a connect to 0.0.0.0 (an
 PROTO_OF_TYPE = {SocketType.STREAM: Protocol.TCP, SocketType.DGRAM: Protocol.UDP}
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     proto: Protocol
     family: AddressFamily
     prefix: int  # the network address, as an int
@@ -59,6 +56,8 @@ Netlist = tuple[Rule, ...]
 
 def parse_rule(text: str) -> Rule:
     """`tcp:10.0.0.0/8:80-90`, `udp:[::1]:53`, `tcp:127.0.0.1:8080` -> Rule (ValueError if bad)."""
+    import ipaddress  # only a netlist given as text needs it (~2 ms of every start otherwise)
+
     proto_s, rest = text.split(":", 1)
     proto = {"tcp": Protocol.TCP, "udp": Protocol.UDP}[proto_s.lower()]
     if rest.startswith("["):
@@ -85,8 +84,7 @@ def family_allowed(netlist: Netlist, family: int, proto: int) -> bool:
     return any(r.family == family and r.proto == proto for r in netlist)
 
 
-@dataclass(frozen=True)
-class Socket:
+class Socket(NamedTuple):
     family: AddressFamily
     type: SocketType
     proto: Protocol
@@ -151,7 +149,7 @@ def connect_rule(netlist: Netlist, s: Socket, family: int, addr: int, port: int)
     # ... and the unspecified address (0.0.0.0, ::) is the loopback (Linux connects there).
     if addr == 0 and not allowed(netlist, s.proto, family, LOOPBACK4 if family == AddressFamily.INET else 1, port):
         raise WasiError(Errno.NOTCAPABLE)
-    return replace(s, status="connected", peer=(addr, port))
+    return s._replace(status="connected", peer=(addr, port))
 
 
 def io_rule(s: Socket, sending: bool) -> None:
@@ -180,4 +178,4 @@ def shutdown_rule(s: Socket, how: int) -> Socket:
     # Only a connected socket has directions to close.
     if s.status != "connected":
         raise WasiError(Errno.NOTCONN)
-    return replace(s, shut_rd=s.shut_rd or bool(how & 1), shut_wr=s.shut_wr or bool(how & 2))
+    return s._replace(shut_rd=s.shut_rd or bool(how & 1), shut_wr=s.shut_wr or bool(how & 2))

@@ -30,8 +30,7 @@ a call that would fail later (a missing path, an offset past i64) is still ENOTC
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from .wasi import (
     DIR_RIGHTS, DIR_RIGHTS_READONLY, FILE_RIGHTS, FILE_RIGHTS_READONLY, SIGNATURES, Eventtype, Fdflags, Oflags,
@@ -43,8 +42,7 @@ FD, OLD_FD, NEW_FD, SUBSCRIBED = "fd", "old_fd", "new_fd", "subscription.fd"
 BASE, INHERITING = "base", "inheriting"
 
 
-@dataclass(frozen=True)
-class Need:
+class Need(NamedTuple):
     """`right` must be in the `rights` (base or inheriting) of descriptor argument `arg`, when the
     named condition on the call's other arguments holds (always, if `when` is None)."""
 

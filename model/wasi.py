@@ -11,9 +11,7 @@ the sandbox's own choices; they live here so that model and runtime share one de
 from __future__ import annotations
 
 import enum
-import functools
 import struct
-from dataclasses import dataclass
 
 
 class Errno(enum.IntEnum):
@@ -338,21 +336,19 @@ class Protocol(enum.IntEnum):
 
 
 # --- Record layouts -------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class Layout:
-    """A preview1 record as wasm32 lays it out: a struct format (with explicit padding), size, alignment."""
+    """A preview1 record as wasm32 lays it out: a struct format (with explicit padding), size, alignment.
+    (A plain class: `dataclasses` imports `inspect`, ~10 ms of every start.)"""
 
-    name: str
-    fmt: str
-    align: int
+    __slots__ = ("name", "fmt", "align", "codec", "size")
 
-    @functools.cached_property  # asked on every host call that reads or writes a record
-    def size(self) -> int:
-        return struct.calcsize(self.fmt)
+    def __init__(self, name: str, fmt: str, align: int) -> None:
+        self.name, self.fmt, self.align = name, fmt, align
+        self.codec = struct.Struct(fmt)  # read on every host call that reads or writes a record
+        self.size = self.codec.size
 
-    @functools.cached_property
-    def codec(self) -> struct.Struct:
-        return struct.Struct(self.fmt)
+    def __repr__(self) -> str:
+        return f"Layout({self.name!r}, {self.fmt!r}, {self.align})"
 
 
 IOVEC = Layout("iovec", "<II", 4)  # buf, buf_len (ciovec has the same layout)

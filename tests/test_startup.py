@@ -8,9 +8,9 @@ import pytest
 
 # Never loaded by a plain run of a small module (hashlib: the cache hashes small modules without
 # OpenSSL; json: only traces are JSON; socket: only a guest's sockets; shutil: argparse asks it the
-# terminal's width unless told).
+# terminal's width unless told; dataclasses brings inspect, ast, dis...).
 ON_REQUEST = ["vwasm.audit", "vwasm.trace", "vwasm.model.effects", "vwasm.model.fs", "vwasm.model.paths",
-              "icontract", "hashlib", "json", "socket", "shutil"]
+              "icontract", "hashlib", "json", "socket", "shutil", "dataclasses", "inspect"]
 
 PROBE = """
 import sys

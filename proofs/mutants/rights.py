@@ -192,11 +192,8 @@ def table_creat_needs_nothing():
         "directory (model and runtime alike)", killers=KILLERS)
 def table_rename_target_on_source():
     """Bug in the rights table: path_rename's target right is asked of `fd`, not `new_fd`."""
-    import dataclasses
-
     from vwasm.model.wasi import Rights
-    _rewrite_row("path_rename",
-                 lambda n: dataclasses.replace(n, arg="fd") if n.right == Rights.PATH_RENAME_TARGET else n)
+    _rewrite_row("path_rename", lambda n: n._replace(arg="fd") if n.right == Rights.PATH_RENAME_TARGET else n)
 
 
 # --- checked too late: the effect happens, then ENOTCAPABLE ----------------------------------------

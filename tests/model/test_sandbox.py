@@ -745,8 +745,8 @@ def test_broken_netlist_is_caught(monkeypatch, state):
     s, (fd,) = ok(sb.socket(state, INET, STREAM, 0))
     monkeypatch.undo()
     from vwasm.model import net as net2
-    monkeypatch.setattr(net2, "connect_rule", lambda nl, sock, fam, addr, port: replace(
-        sock, status="connected", peer=(addr, port)))
+    monkeypatch.setattr(net2, "connect_rule", lambda nl, sock, fam, addr, port: sock._replace(
+        status="connected", peer=(addr, port)))
     with pytest.raises(icontract.ViolationError, match="trace grows"):
         sb.sock_connect(s, fd, INET, 0x0B000001, 80)
 
