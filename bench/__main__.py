@@ -251,7 +251,7 @@ def rewrite_readme(result: dict, path: Path = README) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--readme", action="store_true", help="only rewrite README.md's table from build/bench.json")
     ap.add_argument("--quick", action="store_true", help="host-call workloads only")
     ap.add_argument("workloads", nargs="*", help="subset of: " + ", ".join(w[0] for w in WORKLOADS))

@@ -109,6 +109,16 @@ _OPEN_FLAGS = (
 )
 
 
+@functools.lru_cache(maxsize=None)
+def _os_flags(flags: int) -> int:
+    """O_NOFOLLOW | O_CLOEXEC and the open(2) flags of an `Open` flag set (worked out once per set)."""
+    osflags = os.O_NOFOLLOW | os.O_CLOEXEC
+    for bit, osbit in _OPEN_FLAGS:
+        if flags & bit:
+            osflags |= osbit
+    return osflags
+
+
 def _component(name: str) -> str:
     """A single path component, as resolve.py hands them over; anything else never reaches the OS."""
     if type(name) is not str or name in ("", "..") or "/" in name:
@@ -346,10 +356,7 @@ class PosixHost:
     # O_NOFOLLOW is always on: the kernel never expands a symlink for us; resolve.py does, by hand.
     def openat(self, dirh, name: str, flags: int = Open.READ, mode: int = 0o666) -> int:
         """openat(dirh, name, O_NOFOLLOW | O_CLOEXEC | flags): a new OS fd."""
-        osflags = os.O_NOFOLLOW | os.O_CLOEXEC
-        for bit, osbit in _OPEN_FLAGS:
-            if flags & bit:
-                osflags |= osbit
+        osflags = _os_flags(flags)
         if flags & Open.PATH:
             return self._at(os.open, _component(name), osflags | os.O_PATH, mode, dir_fd=_fd(dirh))
         if flags & Open.WRITE:
