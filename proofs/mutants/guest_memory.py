@@ -276,3 +276,12 @@ def any_engine_fixed():
     """Bug: `memory_fixed` answers yes for every engine."""
     from vwasm import limits
     patch(limits, "memory_fixed", lambda engine: True)
+
+
+@mutant("movable_memory_not_synced", breaks="1 memory isolation: a memory that may move is not re-read before "
+        "a call, so after a grow that moved it the view names freed memory (in-bounds accesses use it)",
+        killers=(BEFORE,))
+def movable_memory_not_synced():
+    """Bug: `sync` skips every memory, fixed or not."""
+    from vwasm.memory import GuestMemory
+    patch(GuestMemory, "sync", lambda self: None)

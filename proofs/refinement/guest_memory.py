@@ -693,7 +693,38 @@ def check_real_memory() -> None:
     if struct_alive() is None:
         raise Counterexample("GuestMemory does not keep alive the wasmtime_memory_t its pointer points into")
     gm.sync()
+    check_moving_memory()
     check_fixed_memory()
+
+
+def check_moving_memory() -> None:
+    """Over an engine whose memory moves on every grow (no reservation), `sync` before a call follows
+    the move: bytes written after the grow land in the memory where it is now, never at the old base."""
+    import ctypes
+
+    import wasmtime
+
+    from vwasm.memory import GuestMemory
+    settings = wasmtime.Config()
+    settings.memory_reservation = settings.memory_reservation_for_growth = settings.memory_guard_size = 0
+    store = wasmtime.Store(wasmtime.Engine(settings))
+    mem = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(1, 8)))
+    gm = GuestMemory(store, mem)
+    for round_ in range(4):
+        base = ctypes.addressof(mem.data_ptr(store).contents)
+        mem.grow(store, 1)
+        if ctypes.addressof(mem.data_ptr(store).contents) == base:
+            continue  # did not move this time: nothing to follow
+        gm.sync()  # the next host call
+        # Where the view points, looked at before it is used (a stale one names freed memory).
+        if ctypes.addressof(gm.view.obj) != ctypes.addressof(mem.data_ptr(store).contents):
+            raise Counterexample("after the memory moved on a grow, GuestMemory's view still names the old base")
+        data = b"moved%d" % round_
+        if _refused(lambda: gm.write(16, data)) or mem.read(store, 16, 16 + len(data)) != data:
+            raise Counterexample("after the memory moved on a grow, a write through GuestMemory did not land "
+                                 "in it (the view still names the old base)")
+        return
+    raise TooLittleEvidence("the memory never moved on a grow: the moving case was not exercised")
 
 
 def _refused(action) -> bool:
@@ -772,8 +803,9 @@ def check_before_effect() -> Outcome:
     query, no byte of guest memory changed, the descriptor table, the tree (contents and times), the
     process's open descriptors and stdout as they were. The same call unfaulted succeeds, as it does
     with each region flush with the end of memory or aligned only as its layout asks. Over a real
-    wasmtime memory, the view follows a grow and keeps what its pointer points into alive; over one that
-    cannot move (no size check per call), the kept bound catches up with a grow and never passes the end."""
+    wasmtime memory, the view follows a grow (one that moves the memory too) and keeps what its pointer
+    points into alive; over one that cannot move (no size check per call), the kept bound catches up
+    with a grow and never passes the end."""
     t0 = time.perf_counter()
     _check_tables()
     check_real_memory()
