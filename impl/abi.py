@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import weakref
+from typing import Callable
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -114,16 +115,20 @@ def _fail(cx, name: str, exc: BaseException, caller, wasi_exit) -> int:
     return _trap_ptr(f"{name}: internal error: {type(exc).__name__}: {exc}")
 
 
-def _exit_ptr(caller: int, wasi_exit: wasmtime.Func, code: int) -> int:
+def _exit_ptr(caller: int, wasi_exit, code: int) -> int:
     """wasmtime's own exit error for `code` (wasmtime-py raises it as `ExitTrap` with `.code`), made by
-    calling wasmtime's WASI `proc_exit` (`wasi_exit`: bound to this store, which grants it nothing
+    calling wasmtime's WASI `proc_exit` (`wasi_exit()`: bound to this store, which grants it nothing
     else). Like wasmtime, a status of 126 or more is a trap instead."""
+    try:
+        func = wasi_exit()
+    except Exception as e:  # it could not be made: the guest stops all the same
+        return _trap_ptr(f"proc_exit({code}): {e}")
     arg = ffi.wasmtime_val_t()
     arg.kind = ffi.WASMTIME_I32
     arg.of.i32 = code - (1 << 32) if code >> 31 else code  # the u32 status, as wasm's i32
     trap = ctypes.POINTER(ffi.wasm_trap_t)()
     context = ffi.wasmtime_caller_context(ctypes.cast(caller, ctypes.POINTER(ffi.wasmtime_caller_t)))
-    error = ffi.wasmtime_func_call(context, ctypes.byref(wasi_exit._func), ctypes.byref(arg), 1, None, 0,
+    error = ffi.wasmtime_func_call(context, ctypes.byref(func._func), ctypes.byref(arg), 1, None, 0,
                                    ctypes.byref(trap))
     # wasmtime_error_t and wasm_trap_t each box one anyhow::Error: the exit error passes back as the trap.
     pointer = ctypes.cast(error or trap, ctypes.c_void_p).value
@@ -163,7 +168,7 @@ class Registration:
         self.keep: list = []
 
 
-def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: wasmtime.Func,
+def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: Callable[[], wasmtime.Func],
          reg: Registration, audit=None, only=None) -> None:
     """Define all 48 imports (or those named in `only`) in `linker` as functions of `store`, each calling
     its handler with `cx`; with an `Audit` (vwasm.audit), through the audit callbacks instead. Until a call finds the

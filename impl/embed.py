@@ -18,6 +18,7 @@ would be served over that first memory and the same descriptors, so give each gu
 """
 from __future__ import annotations
 
+import functools
 import weakref
 
 import wasmtime
@@ -83,7 +84,8 @@ def _release(cx: Context, host, timers: list) -> None:
 
 # A module whose one export calls wasmtime's WASI proc_exit, which wants a caller with a `memory`
 # export: a host memory of no pages (never growable; the store's memory count limits only memories
-# modules define). Compiled once per engine.
+# modules define). Made at a store's first proc_exit (compiling it was most of a cached start's
+# set-up, and a guest that returns from `_start` never needs it); compiled once per engine.
 _EXIT_ADAPTER = """(module
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
   (import "vwasm" "memory" (memory 0 0))
@@ -152,7 +154,7 @@ def define_wasi(linker: wasmtime.Linker, store: wasmtime.Store, config: _sandbox
     keep = _KEEP.setdefault(store, [])
     keep.append(registration := abi.Registration())  # before linking: a failed link may leave some defined
     try:
-        abi.link(linker, store, cx, bind, _wasi_exit(store), registration, audit, only)
+        abi.link(linker, store, cx, bind, functools.partial(_exit_of, store_ref, []), registration, audit, only)
     except BaseException:
         _release(cx, host, [])
         raise
@@ -163,6 +165,13 @@ def define_wasi(linker: wasmtime.Linker, store: wasmtime.Store, config: _sandbox
         keep.append(limits.own_deadline(store, passed))
         handle._timers.append(limits.Timer(store.engine, config.timeout, passed))
     return handle
+
+
+def _exit_of(store_ref: "weakref.ref[wasmtime.Store]", made: list) -> wasmtime.Func:
+    """The store's `_wasi_exit` function, made on the first call and kept in `made`."""
+    if not made:
+        made.append(_wasi_exit(store_ref()))
+    return made[0]
 
 
 def _deadline_check(cx: Context, host):
