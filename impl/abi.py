@@ -145,9 +145,17 @@ def caller_memory(caller: int) -> wasmtime.Memory | None:
     return None
 
 
-# Compiled once per signature (17 for 48 imports: start-up): each link only binds a fresh function
-# to its context (exec of a code object that merely defines `callback`).
-_CODE = {sig: compile(_source(*sig), f"<vwasm.abi:{sig[0]}->{sig[1]}>", "exec") for sig in set(SIGNATURES.values())}
+# Compiled once per signature, at its first link (17 signatures for 48 imports; a small guest uses a
+# few: start-up); each link only binds a fresh function to its context (exec of a code object that
+# merely defines `callback`).
+_CODE: dict = {}
+
+
+def _code(signature: tuple[str, str]):
+    code = _CODE.get(signature)
+    if code is None:
+        code = _CODE[signature] = compile(_source(*signature), f"<vwasm.abi:{signature[0]}->{signature[1]}>", "exec")
+    return code
 
 
 _AUDIT_CODE: dict = {}  # compiled on the first audited link only
@@ -192,7 +200,7 @@ def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: Ca
                  "fail": _fail, "unbound": cx.mem, "bind": bind, "caller_memory": caller_memory,
                  "wasi_exit": wasi_exit, "NAME": name}
         if audit is None:
-            exec(_CODE[signature], scope)
+            exec(_code(signature), scope)
         else:
             scope.update(fail=_audit_fail, begin=audit.begin, end=audit.end)
             exec(_audit_code(name), scope)

@@ -10,7 +10,6 @@ re-checks such a trace: 0 safe, 1 unsafe (the first unsafe effect named), 2 unre
 """
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import sys
@@ -33,35 +32,43 @@ class UsageError(Exception):
     pass
 
 
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help layout, told the terminal's width. argparse makes a formatter at every
-    add_argument (to check its metavar), and one not told asks shutil, whose import (bz2, lzma...)
-    costs ~3 ms of every start: the width is found as shutil.get_terminal_size finds it."""
+def _parser_class():
+    """argparse's parser, told the terminal's width and reporting errors in one line (argparse loads
+    only when this is asked for: a plain `vwasm run` is read by `_fast_run`)."""
+    import argparse
 
-    def __init__(self, prog: str, **kwargs) -> None:
-        try:
-            columns = int(os.environ.get("COLUMNS", ""))
-        except ValueError:
-            columns = 0
-        if columns <= 0:
+    class _Formatter(argparse.HelpFormatter):
+        """argparse's help layout, told the terminal's width. argparse makes a formatter at every
+        add_argument (to check its metavar), and one not told asks shutil, whose import (bz2, lzma...)
+        costs ~3 ms of every start: the width is found as shutil.get_terminal_size finds it."""
+
+        def __init__(self, prog: str, **kwargs) -> None:
             try:
-                columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-            except (AttributeError, ValueError, OSError):  # no stdout, or not a terminal
+                columns = int(os.environ.get("COLUMNS", ""))
+            except ValueError:
                 columns = 0
-        kwargs.setdefault("width", (columns or 80) - 2)
-        super().__init__(prog, **kwargs)
+            if columns <= 0:
+                try:
+                    columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+                except (AttributeError, ValueError, OSError):  # no stdout, or not a terminal
+                    columns = 0
+            kwargs.setdefault("width", (columns or 80) - 2)
+            super().__init__(prog, **kwargs)
+
+    class _Parser(argparse.ArgumentParser):
+        def __init__(self, *args, **kwargs) -> None:
+            kwargs.setdefault("formatter_class", _Formatter)
+            super().__init__(*args, **kwargs)
+
+        def error(self, message: str):  # argparse would print the whole usage; one line is enough
+            raise UsageError(message)
+
+    return _Parser
 
 
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("formatter_class", _Formatter)
-        super().__init__(*args, **kwargs)
-
-    def error(self, message: str):  # argparse would print the whole usage; one line is enough
-        raise UsageError(message)
-
-
-def _parser() -> _Parser:
+def _parser():
+    import argparse
+    _Parser = _parser_class()
     # argparse looks each of its words up with gettext, searching the locale directories every time
     # (10-15 ms a start); Python has no catalogue for them, so they are English anyway.
     argparse._ = str
@@ -134,9 +141,14 @@ def _parser() -> _Parser:
     return top
 
 
+def _type_error(message: str) -> Exception:
+    import argparse
+    return argparse.ArgumentTypeError(message)
+
+
 def _count(text: str) -> int:
     if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {text!r}")
+        raise _type_error(f"expected a positive whole number, not {text!r}")
     return int(text)
 
 
@@ -146,7 +158,7 @@ def _seconds(text: str) -> float:
     except ValueError:
         value = math.nan
     if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text!r}")
+        raise _type_error(f"expected a positive number of seconds, not {text!r}")
     return value
 
 
@@ -156,8 +168,65 @@ _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 def _bytes(text: str) -> int:
     number, unit = text.rstrip("KMGkmg"), text[len(text.rstrip("KMGkmg")):].upper()
     if not number.isdigit() or unit not in _UNITS or int(number) == 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of bytes (suffix K, M or G), not {text!r}")
+        raise _type_error(f"expected a positive number of bytes (suffix K, M or G), not {text!r}")
     return int(number) * _UNITS[unit]
+
+
+# `vwasm run` read without argparse (importing it and building the parser: ~5 ms of every start):
+# the run options spelled out in full, each value a separate word not starting with "-", then FILE
+# (not starting with "-") and everything after it as the guest's ARGS (argparse's REMAINDER). Any
+# other command line -- another command, --help, an abbreviation, `--opt=value`, `--`, a value that
+# does not convert -- returns None and argparse reads it, so what is accepted and every message stay
+# argparse's. tests/test_startup.py checks both readings agree.
+_RUN_FLAGS = {"--inherit-env": "inherit_env", "--audit": "audit", "--strace": "strace",
+              "--no-cache": "no_cache", "--allow-precompiled": "allow_precompiled"}
+_RUN_LISTS = {"--dir": "dir", "--dir-ro": "dir_ro", "--env": "env", "--allow-net": "allow_net",
+              "--tcplisten": "tcplisten", "-S": "wasi_options"}
+_RUN_VALUES = {"--trace": ("trace", str), "--invoke": ("invoke", str), "--fuel": ("fuel", _count),
+               "--timeout": ("timeout", _seconds), "--max-memory": ("max_memory", _bytes),
+               "--max-fds": ("max_fds", _count)}
+
+
+class _Namespace:
+    """What argparse.Namespace is to `config_from` and `main`: the options as attributes."""
+
+    def __init__(self, **kwargs) -> None:
+        self.__dict__.update(kwargs)
+
+
+def _fast_run(argv: list[str]) -> _Namespace | None:
+    """The options of a plain `vwasm run [OPTIONS] FILE [ARGS...]` as argparse would read them, or None."""
+    if len(argv) < 2 or argv[0] != "run":
+        return None
+    ns = _Namespace(command="run", inherit_env=False, audit=False, strace=False, no_cache=False,
+                    allow_precompiled=False, trace=None, invoke=None, fuel=None, timeout=None,
+                    max_memory=DEFAULT_MAX_MEMORY, max_fds=FD_LIMIT, dir=[], dir_ro=[], env=[], allow_net=[],
+                    tcplisten=[], wasi_options=[])
+    i = 1
+    while i < len(argv):
+        word = argv[i]
+        if not word.startswith("-"):
+            ns.file, ns.args = word, argv[i + 1:]
+            return ns
+        if word in _RUN_FLAGS:
+            setattr(ns, _RUN_FLAGS[word], True)
+            i += 1
+            continue
+        if i + 1 >= len(argv) or argv[i + 1].startswith("-"):
+            return None
+        value = argv[i + 1]
+        if word in _RUN_LISTS:
+            getattr(ns, _RUN_LISTS[word]).append(value)
+        elif word in _RUN_VALUES:
+            name, convert = _RUN_VALUES[word]
+            try:
+                setattr(ns, name, convert(value))
+            except Exception:  # argparse says what is wrong with it
+                return None
+        else:
+            return None
+        i += 2
+    return None  # no FILE
 
 
 def _preopen(spec: str) -> tuple[str, str]:
@@ -169,7 +238,7 @@ def _preopen(spec: str) -> tuple[str, str]:
     return host, guest if sep else host
 
 
-def _wasi_options(ns: argparse.Namespace) -> None:
+def _wasi_options(ns) -> None:
     """wasmtime's `-S KEY=VALUE[,KEY=VALUE...]`: the keys vwasm has an option for."""
     for item in (part for option in ns.wasi_options for part in option.split(",")):
         key, sep, value = item.partition("=")
@@ -179,7 +248,7 @@ def _wasi_options(ns: argparse.Namespace) -> None:
             raise UsageError(f"-S {item}: not a WASI option vwasm has (-S tcplisten=ADDR:PORT)")
 
 
-def config_from(ns: argparse.Namespace) -> Config:
+def config_from(ns) -> Config:
     _wasi_options(ns)
     config = Config()
     config.argv = [ns.file, *ns.args]
@@ -222,10 +291,12 @@ def config_from(ns: argparse.Namespace) -> Config:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`vwasm ARGS...` (default: this process's command line, `sys.argv[1:]`): the exit status."""
+    command = argv is None  # the `vwasm` program itself: the process ends when this returns
     argv = sys.argv[1:] if argv is None else argv
     trace_out = recorder = None
     try:
-        ns = _parser().parse_args(argv)
+        ns = _fast_run(argv) or _parser().parse_args(argv)
         if ns.command == "audit":
             from .trace import audit_main
             return audit_main(ns.trace)
@@ -292,6 +363,12 @@ def main(argv: list[str] | None = None) -> int:
                 trace_out.close()
             except OSError:
                 pass  # reported above
+        if command:
+            # The process exits next: nothing left needs collecting, and the interpreter's final
+            # collections would traverse every object there is (wasmtime's ctypes bindings alone:
+            # ~10 ms of every run). Frozen objects are left out of them.
+            import gc
+            gc.freeze()
 
 
 if __name__ == "__main__":
