@@ -49,6 +49,7 @@ WORKLOADS = [  # (key, guest mode, iterations, what one iteration is)
     ("readdir", "readdir", 1, "readdir of 5,000 entries"),  # slow under the built-in: only when named
 ]
 DEFAULT = [w[0] for w in WORKLOADS if w[0] != "readdir"]
+EXTRA = ("real", "sandboxes", "parallel", "startup")  # the rows after the host calls (each may be named alone)
 CLOCK_READS = {"clock"}  # exempt from the 1.2 ceiling (issue 9)
 
 
@@ -254,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--readme", action="store_true", help="only rewrite README.md's table from build/bench.json")
     ap.add_argument("--quick", action="store_true", help="host-call workloads only")
-    ap.add_argument("workloads", nargs="*", help="subset of: " + ", ".join(w[0] for w in WORKLOADS))
+    ap.add_argument("workloads", nargs="*", help="subset of: " + ", ".join([w[0] for w in WORKLOADS] + list(EXTRA)))
     ns = ap.parse_args(argv)
     if ns.readme:
         rewrite_readme(json.loads(RESULT.read_text()))
@@ -267,11 +268,16 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         rows += host_call_rows(rt, ns.workloads or DEFAULT, ns.rounds, tmp)
-        if not ns.workloads and not ns.quick:
-            from . import real, startup
+        extra = [] if ns.quick else [key for key in EXTRA if not ns.workloads or key in ns.workloads]
+        if "real" in extra:
+            from . import real
             rows.append(real.measure(ns.rounds, tmp, _row))
+        if "sandboxes" in extra:
             rows.append(many_sandboxes(rt, ns.rounds, tmp))
+        if "parallel" in extra:
             rows.append(parallel(rt, ns.rounds, tmp))
+        if "startup" in extra:
+            from . import startup
             for r in startup.measure(runs=5):
                 rows.append(_row("startup_" + r["name"].split()[1].rstrip(":"), r["name"] + " (whole process)",
                                  "ns", {"wasmtime": r["wasmtime"] * 1e9, "vwasm": r["vwasm"] * 1e9}))

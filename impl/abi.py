@@ -2,7 +2,7 @@
 
 The signatures are the vocabulary's (`SIGNATURES`, one table). Each import becomes one ctypes
 callback of wasmtime's *unchecked* kind: arguments arrive as an array of raw 16-byte values, read as
-plain ints (no `Val` boxing, DESIGN §7/§8). The callback turns the handler's outcome into the ABI:
+plain ints (no `Val` boxing, DESIGN §7/§8) through `_RAW`. The callback turns the handler's outcome into the ABI:
 an errno (or `WasiError`) is the i32 result; `Trap` and any unexpected exception stop the guest with
 a trap whose message names the call; `ProcExit` stops it with wasmtime's own exit error (so the
 embedder catches `wasmtime.ExitTrap`). Each import is a function of one store: a linker holding them
@@ -13,6 +13,7 @@ trusted glue.
 from __future__ import annotations
 
 import ctypes
+import struct
 import weakref
 from typing import Callable
 
@@ -27,12 +28,27 @@ from .errors import ProcExit, Trap
 
 _M32 = 0xFFFF_FFFF
 _RAW_STRIDE = ctypes.sizeof(ffi.wasmtime_val_raw_t) // 8  # u64 slots per raw value
-_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p,
-                             ctypes.POINTER(ctypes.c_uint64), ctypes.c_size_t)
+# The callback's arguments: env, caller, the address of the raw values (an int: ctypes makes a new
+# pointer object for a pointer argument at every call, a good part of a cheap call), their count.
+_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
+# The raw values are reached through views of the whole address space (nothing is touched until
+# indexed): a callback whose values start at address `a` reads them all at once with its signature's
+# struct (`_decoder`: value j's low u64 at a + 8 * stride * j, as `wasmtime_val_raw_t *a`'s a[j] holds
+# it) and writes the result, a u64, at _RAW[a >> 3], which is a[0] (wasmtime_val_raw_t has 64-bit
+# members, so the array is 8-aligned and a >> 3 loses nothing). wasmtime gives `a` room for
+# max(params, results) values; nothing else is read or written.
+_BYTES = memoryview((ctypes.c_char * (1 << 62)).from_address(0))
+_RAW = _BYTES.cast("B").cast("Q")
+_DECODERS = {params: struct.Struct("<" + f"Q{8 * (_RAW_STRIDE - 1)}x" * (len(params) - 1) + "Q").unpack_from
+             for params, _ in set(SIGNATURES.values()) if params}  # unpack_from(_BYTES, a): the raw u64s
+# wasmtime_func_new_unchecked and wasmtime_linker_define, called with ctypes objects of the right C
+# types and no argtypes to check them against (checking cost as much as the call, at every link).
 _new_unchecked = ffi.dll["wasmtime_func_new_unchecked"]
-_new_unchecked.restype = None
-_new_unchecked.argtypes = [ctypes.POINTER(ffi.wasmtime_context_t), ctypes.POINTER(ffi.wasm_functype_t), _CALLBACK,
-                           ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ffi.wasmtime_func_t)]
+_new_unchecked.restype, _new_unchecked.argtypes = None, None
+_define = ffi.dll["wasmtime_linker_define"]
+_define.restype, _define.argtypes = ctypes.c_void_p, None
+_MODULE = PREVIEW1_MODULE.encode()
+_FIELDS = {name: (name.encode(), ctypes.c_size_t(len(name.encode()))) for name in SIGNATURES}
 _VALTYPE = {"i": wasmtime.ValType.i32(), "I": wasmtime.ValType.i64()}
 _FUNCTYPES: "weakref.WeakKeyDictionary[wasmtime.Engine, dict]" = weakref.WeakKeyDictionary()
 
@@ -42,34 +58,49 @@ def _trap_ptr(message: str) -> int:
 
 
 def _args(params: str) -> str:
-    """The arguments decoded from the raw array (unrolled)."""
-    return ", ".join(f"a[{_RAW_STRIDE * i}]" + (" & M32" if kind == "i" else "") for i, kind in enumerate(params))
+    """The arguments as the handler gets them: the decoded raw values (`x0, x1, ...`), i32s masked."""
+    return ", ".join(f"x{j}" + (" & M32" if kind == "i" else "") for j, kind in enumerate(params))
+
+
+def _decode(params: str) -> str:
+    """The statement decoding the raw values (none without parameters)."""
+    names = ", ".join(f"x{j}" for j in range(len(params)))
+    return f"{names}{',' if len(params) == 1 else ''} = DECODE(BYTES, a)" if params else "pass"
 
 
 def _body(params: str, results: str) -> str:
-    """The handler call with its arguments decoded from the raw array (unrolled), result stored."""
+    """The handler call with its arguments, result stored."""
     args = _args(params)
     call = f"handler(cx{', ' if args else ''}{args})"
-    return f"a[0] = {call}" if results else call
+    return f"RAW[a >> 3] = {call}" if results else call
+
+
+# What a callback's code sees, bound at each link (the factory's parameters: closure cells).
+_SCOPE = "handler, cx, M32, DECODE, BYTES, RAW, WasiError, fail, unbound, bind, caller_memory, wasi_exit, NAME"
 
 
 def _source(params: str, results: str) -> str:
-    """Python source of the callback for one signature (the import's name is `NAME` in its scope):
-    argument decoding unrolled, no per-call lists."""
-    body = _body(params, results)
+    """Python source of the callback factory for one signature (`make(...)` binds one import's handler
+    and context, `NAME` its name): arguments decoded in one call, no per-call lists."""
     return f"""
-def callback(env, caller, a, n):
-    try:
-        if cx.mem is unbound:
-            bind(caller_memory(caller))
-        cx.mem.sync()
-        {body}
-        return 0
-    except WasiError as e:
-        a[0] = e.errno
-        return 0
-    except BaseException as e:
-        return fail(cx, NAME, e, caller, wasi_exit)
+def make({_SCOPE}):
+    def callback(env, caller, a, n):
+        try:
+            {_decode(params)}
+            mem = cx.mem
+            if mem is unbound:
+                bind(caller_memory(caller))
+                mem = cx.mem
+            if not mem.fixed:  # GuestMemory.sync, whose only work this is, without its call
+                mem.sync()
+            {_body(params, results)}
+            return 0
+        except WasiError as e:
+            RAW[a >> 3] = e.errno
+            return 0
+        except BaseException as e:
+            return fail(cx, NAME, e, caller, wasi_exit)
+    return callback
 """
 
 
@@ -77,24 +108,26 @@ def _audit_source(name: str, params: str, results: str) -> str:
     """The audit-mode callback (`Config.audit`): the same call, bracketed by `Audit.begin` (given the
     decoded arguments) and `end` (given the errno, or what stopped the call; a trace records both);
     an unsafe effect -- found while the call ran or by `trace_safe` after it -- is the trap."""
-    body = _body(params, results)
     args = _args(params)
     return f"""
-def callback(env, caller, a, n):
-    mark = begin({name!r}, ({args}{"," if args else ""}))
-    try:
-        if cx.mem is unbound:
-            bind(caller_memory(caller))
-        cx.mem.sync()
-        {body}
-    except WasiError as e:
-        a[0] = e.errno
-    except BaseException as e:
-        return fail(cx, {name!r}, end(mark, None, e) or e, caller, wasi_exit)
-    bad = end(mark, {"a[0]" if results else "None"})
-    if bad is not None:
-        return fail(cx, {name!r}, bad, caller, wasi_exit)
-    return 0
+def make({_SCOPE}, begin, end):
+    def callback(env, caller, a, n):
+        {_decode(params)}
+        mark = begin({name!r}, ({args}{"," if args else ""}))
+        try:
+            if cx.mem is unbound:
+                bind(caller_memory(caller))
+            cx.mem.sync()
+            {_body(params, results)}
+        except WasiError as e:
+            RAW[a >> 3] = e.errno
+        except BaseException as e:
+            return fail(cx, {name!r}, end(mark, None, e) or e, caller, wasi_exit)
+        bad = end(mark, {"RAW[a >> 3]" if results else "None"})
+        if bad is not None:
+            return fail(cx, {name!r}, bad, caller, wasi_exit)
+        return 0
+    return callback
 """
 
 
@@ -145,28 +178,19 @@ def caller_memory(caller: int) -> wasmtime.Memory | None:
     return None
 
 
-# Compiled once per signature, at its first link (17 signatures for 48 imports; a small guest uses a
-# few: start-up); each link only binds a fresh function to its context (exec of a code object that
-# merely defines `callback`).
-_CODE: dict = {}
+# The factories, each compiled at the first link that needs it: one per signature (17 for 48 imports; a
+# small guest uses a few: start-up), one per import audited. A link only calls them (a closure each).
+_MAKERS: dict = {}
 
 
-def _code(signature: tuple[str, str]):
-    code = _CODE.get(signature)
-    if code is None:
-        code = _CODE[signature] = compile(_source(*signature), f"<vwasm.abi:{signature[0]}->{signature[1]}>", "exec")
-    return code
-
-
-_AUDIT_CODE: dict = {}  # compiled on the first audited link only
-
-
-def _audit_code(name: str):
-    code = _AUDIT_CODE.get(name)
-    if code is None:
-        code = _AUDIT_CODE[name] = compile(_audit_source(name, *SIGNATURES[name]), f"<vwasm.abi:audit:{name}>",
-                                           "exec")
-    return code
+def _maker(signature: tuple[str, str], audited: str | None = None):
+    make = _MAKERS.get(audited or signature)
+    if make is None:
+        text = _source(*signature) if audited is None else _audit_source(audited, *signature)
+        scope: dict = {}
+        exec(compile(text, f"<vwasm.abi:{audited or '->'.join(signature)}>", "exec"), scope)
+        make = _MAKERS[audited or signature] = scope["make"]
+    return make
 
 
 class Registration:
@@ -190,25 +214,25 @@ def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: Ca
             sig: wasmtime.FuncType([_VALTYPE[k] for k in sig[0]], [_VALTYPE[k] for k in sig[1]])
             for sig in set(SIGNATURES.values())}
     reg.keep.append(functypes)
-    context, module = store._context(), PREVIEW1_MODULE.encode()
+    context, linker_ptr, module = store._context(), linker.ptr(), _MODULE
+    module_len = ctypes.c_size_t(len(module))
     func = ffi.wasmtime_extern_t()
     func.kind = ffi.WASMTIME_EXTERN_FUNC
+    func_out, extern = ctypes.byref(func.of.func), ctypes.byref(func)
+    unbound, handlers = cx.mem, syscalls.HANDLERS
     for name, signature in SIGNATURES.items():
         if only is not None and name not in only:  # the caller's module imports only `only`
             continue
-        scope = {"handler": syscalls.HANDLERS[name], "cx": cx, "M32": _M32, "WasiError": WasiError,
-                 "fail": _fail, "unbound": cx.mem, "bind": bind, "caller_memory": caller_memory,
-                 "wasi_exit": wasi_exit, "NAME": name}
+        scope = (handlers[name], cx, _M32, _DECODERS.get(signature[0]), _BYTES, _RAW, WasiError)
         if audit is None:
-            exec(_code(signature), scope)
+            function = _maker(signature)(*scope, _fail, unbound, bind, caller_memory, wasi_exit, name)
         else:
-            scope.update(fail=_audit_fail, begin=audit.begin, end=audit.end)
-            exec(_audit_code(name), scope)
-        callback = _CALLBACK(scope["callback"])
+            function = _maker(signature, name)(*scope, _audit_fail, unbound, bind, caller_memory, wasi_exit, name,
+                                               audit.begin, audit.end)
+        callback = _CALLBACK(function)
         reg.keep.append(callback)
-        _new_unchecked(context, functypes[signature].ptr(), callback, None, None, ctypes.byref(func.of.func))
-        field = name.encode()
-        error = ffi.wasmtime_linker_define(linker.ptr(), context, module, len(module), field, len(field),
-                                           ctypes.byref(func))
+        _new_unchecked(context, functypes[signature].ptr(), callback, None, None, func_out)
+        field, field_len = _FIELDS[name]
+        error = _define(linker_ptr, context, module, module_len, field, field_len, extern)
         if error:
-            raise wasmtime.WasmtimeError._from_ptr(error)
+            raise wasmtime.WasmtimeError._from_ptr(ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t)))
