@@ -10,7 +10,6 @@ re-checks such a trace: 0 safe, 1 unsafe (the first unsafe effect named), 2 unre
 """
 from __future__ import annotations
 
-import math
 import os
 import sys
 
@@ -152,12 +151,15 @@ def _count(text: str) -> int:
     return int(text)
 
 
+_NAN, _INF = float("nan"), float("inf")  # (the math module is one more import a start pays)
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        value = math.nan
-    if not 0 < value < math.inf:
+        value = _NAN
+    if not 0 < value < _INF:
         raise _type_error(f"expected a positive number of seconds, not {text!r}")
     return value
 
