@@ -17,18 +17,20 @@ from pathlib import Path
 
 from proofs.core import HOST, Counterexample, Outcome, TooLittleEvidence, obligation
 
-ROOT = Path(__file__).resolve().parents[2]
-WASM = ROOT / "build" / "wasm"
+ROOT = Path(__file__).resolve().parents[2]  # the code to run (a mutant's copy, under proofs.mutate)
+# The tests' tables and the built guests: the project's own, also when the code is a copy.
+PROJECT = Path(os.environ.get("VWASM_PROJECT_ROOT") or ROOT)
+WASM = PROJECT / "build" / "wasm"
 N_CHECKS = 400  # at least this many "ok" checks passed by the conformance guests
 
 
 def _tables():
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(PROJECT / "tests"))
     try:
         import test_conformance
         import test_escapes
     finally:
-        sys.path.remove(str(ROOT / "tests"))
+        sys.path.remove(str(PROJECT / "tests"))
     return test_conformance, test_escapes
 
 

@@ -508,3 +508,26 @@ def model_rename_long_name_accepted():
     from proofs.mutants.host_failures import rewrite
     from vwasm.model import sandbox
     rewrite(sandbox, "path_rename", "    check_name(dst.name)\n", "", handler=False)
+
+
+@mutant("set_times_swapped", breaks="1 WASI semantics: fd_filestat_set_times and path_filestat_set_times store "
+        "the access time as the modification time and the other way round", killers=("refinement.stateful",))
+def set_times_swapped():
+    """Bug in the runtime's fst_flags decoding: the two results come back in the wrong order."""
+    from vwasm.syscalls import fd, path
+    real = fd.new_times
+
+    def new_times(atim, mtim, flags, now):
+        a, m = real(atim, mtim, flags, now)
+        return m, a
+    patch(fd, "new_times", new_times)
+    patch(path, "new_times", new_times)
+
+
+@mutant("model_mtime_now_ignored", breaks="1 WASI semantics: the model's set_times treats MTIM_NOW as "
+        "`unchanged` (the runtime sets the time to now)", killers=("refinement.stateful",))
+def model_mtime_now_ignored():
+    """Bug in the model's fst_flags decoding: only an explicit modification time is applied."""
+    from proofs.mutants.host_failures import rewrite
+    from vwasm.model import sandbox
+    rewrite(sandbox, "_times", "s.realtime if fst & Fstflags.MTIM_NOW else None", "None", handler=False)

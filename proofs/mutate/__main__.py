@@ -134,7 +134,7 @@ def run_child(obligations: list[tuple[str, float]], file=None, text=None, *, bas
         spec = {"root": tmp, "obligations": obligations, "baseline": baseline, "stop_at_kill": not baseline,
                 "known_import_errors": list(known_import_errors)}
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([tmp, os.environ.get("PYTHONPATH", "")]),
-                   PYTHONDONTWRITEBYTECODE="1")
+                   PYTHONDONTWRITEBYTECODE="1", VWASM_PROJECT_ROOT=str(REPO))  # built guests, test tables
         env.pop("VWASM_PROOFS_MUTANT", None)
         limit = sum(d for _, d in obligations) + 120
         try:

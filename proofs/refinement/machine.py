@@ -78,6 +78,10 @@ PATH_MAX = 4096  # Linux's, NUL included: a path of 4095 bytes is the longest
 
 # --- guest memory layout (plain buffer) -------------------------------------------------------------
 MEM = 1 << 15
+# Times: the rules set only these (and a stream's filestat is zeros); every clock the worlds read
+# starts at NOW, far from them. A time compares as itself if it is one of these, else as "clock".
+SET_TIMES = (0, 5, 6, 10**9, 2 * 10**9)
+NOW = 10**17
 OUT, OUT2, STAT, IOV, ARGV, SUBS, EVENTS, PATH1, PATH2, BUF = 0, 8, 64, 256, 384, 512, 768, 1024, 5376, 9728
 CANARY = 0xA5
 
@@ -128,6 +132,9 @@ NARROWED = {"read": "fd_read", "pread": "fd_pread", "write": "fd_write", "pwrite
             "open": "path_open"}  # Machine.narrowed: its calls and their handlers
 # Every fdflags bit (APPEND, DSYNC, NONBLOCK, RSYNC, SYNC) alone, two together, and a bit past them.
 FDFLAGS = st.sampled_from([0, 1, 2, 4, 8, 0x10, 1 | 4, 2 | 8, 0x20])
+# fst_flags (ATIM 1, ATIM_NOW 2, MTIM 4, MTIM_NOW 8): none, each alone, each time given and the other
+# "now", both given, both now, a time given with its own "now" (EINVAL), and a bit past them.
+FSTFLAGS = st.sampled_from([0, 1, 2, 4, 8, 1 | 8, 2 | 4, 1 | 4, 2 | 8, 1 | 2, 4 | 8, 0x10])
 FIT = st.sampled_from(["exact", "short", "long", "zero", "big"])  # an output buffer against its answer
 
 
@@ -176,6 +183,7 @@ class World:
         except Exception as e:  # noqa: BLE001 - any other exception is a bug (§1.5)
             raise Counterexample(f"{name}{args} raised {type(e).__name__}: {e}") from None
         self._only_wrote(name, args, before, outs)
+        self.call_errno = res
         return res
 
     def _only_wrote(self, name, args, before: bytes, outs) -> None:
@@ -209,6 +217,11 @@ class World:
         """(filetype, nlink, size or None for a directory): what is compared of a filestat."""
         _dev, _ino, ft, nlink, size, *_ = struct.unpack_from("<QQB7xQQQQQ", self.get(at, 64))
         return _stat_view(ft, nlink, size)
+
+    def times(self, at: int) -> tuple:
+        """(ino, atim, mtim) of the filestat at `at`."""
+        _dev, ino, _ft, _nlink, _size, atim, mtim, _ctim = struct.unpack_from("<QQB7xQQQQQ", self.get(at, 64))
+        return ino, atim, mtim
 
     def fdstat(self, at: int) -> tuple:
         return struct.unpack_from("<BxH4xQQ", self.get(at, 24))
@@ -292,6 +305,10 @@ def _stat_view(filetype: int, nlink: int, size: int) -> tuple:
     return (int(filetype), int(nlink), None if filetype == Filetype.DIRECTORY else int(size))
 
 
+def _time_view(t: int):
+    return t if t in SET_TIMES else "clock"
+
+
 def model_table(s) -> dict:
     return {fd: ("dir" if d.is_dir else "file" if d.is_file else "socket" if d.is_socket else "stream",
                  int(d.rights_base), int(d.rights_inheriting), int(d.flags)) for fd, d in s.fds.entries}
@@ -330,11 +347,16 @@ class Machine(RuleBasedStateMachine):
         # wait there goes through the deadline's code, and a deadline not reached changes nothing.
         from vwasm.model.wasi import Clockid
         self.posix.cx.deadline = self.posix.host.clock_time(Clockid.MONOTONIC) + 10**12
-        self.mhost = ModelHost(fs, {p: self.roots[name] for (p, _, _), (name, _, _) in zip(paths, PREOPENS)})
+        self.mhost = ModelHost(fs, {p: self.roots[name] for (p, _, _), (name, _, _) in zip(paths, PREOPENS)},
+                               now=NOW)
         self.mod = World(self.mhost, paths, max_fds=MAX_FDS, args=ARGS, env=ENV)
         self.s = sb.initial_state(
             fs, tuple(sb.Preopen(guest, self.roots[name], ro) for name, guest, ro in PREOPENS),
             args=ARGS, env=ENV, stdin=STDIN, max_fds=MAX_FDS)
+        self.s = sb.tick(self.s, NOW, NOW)
+        # ModelHost inodes whose mtime the kernel may have moved where the model does not: fallocate
+        # within the file's size (Linux 6.x marks the file modified; older kernels did not).
+        self.loose_mtime: set = set()
         self.ro_start = fs.snapshot(self.roots["ro"])
 
     def teardown(self) -> None:
@@ -762,10 +784,7 @@ class Machine(RuleBasedStateMachine):
     @rule(at=FD_INDEX)
     def fd_stat(self, at):
         fd = self.file_at(at)
-        self.step("fd_filestat_get", lambda: self.sb.fd_filestat_get(self.s, fd), (fd, STAT), f"({fd})",
-                  result=lambda w: w.filestat(STAT),
-                  model_result=lambda r: _stat_view(r[0].filetype, r[0].nlink, r[0].size), outs=((STAT, 64),),
-                  fds=(fd,))
+        self.stat_step("fd_filestat_get", lambda: self.sb.fd_filestat_get(self.s, fd), (fd, STAT), f"({fd})", (fd,))
 
     @rule(at=FD_INDEX, size=st.sampled_from([0, 1, 5, 40, 1 << 63]))
     def set_size(self, at, size):
@@ -773,12 +792,16 @@ class Machine(RuleBasedStateMachine):
         self.step("fd_filestat_set_size", lambda: self.sb.fd_filestat_set_size(self.s, fd, size), (fd, size),
                   f"({fd}, {size})", fds=(fd,))
 
-    @rule(at=FD_INDEX, fst=st.sampled_from([0, 1 | 4, 2 | 8, 1 | 2, 0x10]))
+    @rule(at=FD_INDEX, fst=FSTFLAGS)
     def fd_utimes(self, at, fst):
         fd = self.file_at(at)
-        self.step("fd_filestat_set_times",
-                  lambda: self.sb.fd_filestat_set_times(self.s, fd, 10**9, 2 * 10**9, fst),
-                  (fd, 10**9, 2 * 10**9, fst), f"({fd}, {fst})", fds=(fd,))
+        # Known times first (5, 6), so that "now", "unchanged" and a given time all differ after.
+        for a, m, f in ((5, 6, 1 | 4), (10**9, 2 * 10**9, fst)):
+            self.step("fd_filestat_set_times", lambda: self.sb.fd_filestat_set_times(self.s, fd, a, m, f),
+                      (fd, a, m, f), f"({fd}, {a}, {m}, {f})", fds=(fd,))
+        if self.mod.call_errno == 0:  # the times as a stat now reports them
+            self.stat_step("fd_filestat_get", lambda: self.sb.fd_filestat_get(self.s, fd), (fd, STAT), f"({fd})",
+                           (fd,))
 
     @rule(at=FD_INDEX, offset=st.sampled_from([0, 2, 30]), length=st.sampled_from([0, 1, 8, (1 << 63) - 1]))
     def allocate(self, at, offset, length):
@@ -787,6 +810,8 @@ class Machine(RuleBasedStateMachine):
             offset = max(offset, 2)
         self.step("fd_allocate", lambda: self.sb.fd_allocate(self.s, fd, offset, length), (fd, offset, length),
                   f"({fd}, {offset}, {length})", fds=(fd,))
+        if self.mod.call_errno == 0:
+            self.loose_mtime.add(self.mnode(fd))
 
     @rule(at=FD_INDEX, advice=st.integers(0, 6), length=st.sampled_from([0, 5]))
     def advise(self, at, advice, length):
@@ -898,20 +923,40 @@ class Machine(RuleBasedStateMachine):
     def path_stat(self, path, follow, at):
         fd = self.dir_at(at)
         self.situation(fd, path, follow)
-        self.step("path_filestat_get", lambda: self.sb.path_filestat_get(self.s, fd, int(follow), path),
-                  (fd, int(follow), ("path", path), STAT), f"({fd}, {path!r}, follow={follow})",
-                  result=lambda w: w.filestat(STAT),
-                  model_result=lambda r: _stat_view(r[0].filetype, r[0].nlink, r[0].size), outs=((STAT, 64),),
-                  fds=(fd,))
+        self.stat_step("path_filestat_get", lambda: self.sb.path_filestat_get(self.s, fd, int(follow), path),
+                       (fd, int(follow), ("path", path), STAT), f"({fd}, {path!r}, follow={follow})", (fd,))
 
-    @rule(path=_path_strategy(), follow=st.booleans(), fst=st.sampled_from([0, 1 | 4, 2 | 8, 1 | 2]), at=FD_INDEX)
+    def stat_step(self, name, model_call, impl_args, detail, fds) -> None:
+        """A stat call: type, links and size compared in every world, then the times. Over ModelHost
+        the access and modification times are the model's (set by set_times or by a change, or
+        zeros for a stream); over PosixHost the modification time is the same (the access time is
+        the kernel's: reads move it, relatime)."""
+        err, res, _ = self.step(name, model_call, impl_args, detail, result=lambda w: w.filestat(STAT),
+                                model_result=lambda r: _stat_view(r[0].filetype, r[0].nlink, r[0].size),
+                                outs=((STAT, 64),), fds=fds)
+        if self.mod.call_errno != 0:
+            return
+        ino, atim, mtim = self.mod.times(STAT)
+        mod = (_time_view(atim), _time_view(mtim))
+        if self.CHECK_MODEL and mod != (_time_view(res[0].atim), _time_view(res[0].mtim)):
+            raise Counterexample(f"{name}{detail}: (atim, mtim) in the model {res[0].atim, res[0].mtim}, "
+                                 f"over ModelHost {atim, mtim}")
+        posix_mtim = self.posix.times(STAT)[2]
+        if ino not in self.loose_mtime and _time_view(posix_mtim) != mod[1]:
+            raise Counterexample(f"{name}{detail}: mtim over ModelHost {mtim}, over PosixHost {posix_mtim}")
+
+    @rule(path=_path_strategy(), follow=st.booleans(), fst=FSTFLAGS, at=FD_INDEX)
     def path_utimes(self, path, follow, fst, at):
         fd = self.dir_at(at)
         self.situation(fd, path, follow)
-        self.step("path_filestat_set_times",
-                  lambda: self.sb.path_filestat_set_times(self.s, fd, int(follow), path, 10**9, 2 * 10**9, fst),
-                  (fd, int(follow), ("path", path), 10**9, 2 * 10**9, fst), f"({fd}, {path!r}, follow={follow}, {fst})",
-                  fds=(fd,))
+        for a, m, f in ((5, 6, 1 | 4), (10**9, 2 * 10**9, fst)):  # known times first, as in fd_utimes
+            self.step("path_filestat_set_times",
+                      lambda: self.sb.path_filestat_set_times(self.s, fd, int(follow), path, a, m, f),
+                      (fd, int(follow), ("path", path), a, m, f), f"({fd}, {path!r}, follow={follow}, {a}, {m}, {f})",
+                      fds=(fd,))
+        if self.mod.call_errno == 0:  # the times as a stat now reports them
+            self.stat_step("path_filestat_get", lambda: self.sb.path_filestat_get(self.s, fd, int(follow), path),
+                           (fd, int(follow), ("path", path), STAT), f"({fd}, {path!r}, follow={follow})", (fd,))
 
     # --- boundaries -------------------------------------------------------------------------------
     @rule(tail=st.sampled_from(["f", "d/g", "new", "ld/g", "d/new"]),
@@ -1056,17 +1101,17 @@ class Machine(RuleBasedStateMachine):
         links = [(f"c{i}", f"c{i + 1}" if i + 1 < CHAIN else "e") for i in range(CHAIN)]
         for name, text in links:
             os.symlink(text, os.path.join(two, name))
-            self.mhost.fs, _ = self.mhost.fs.create_symlink(root, name, text, 0)
+            self.mhost.fs, _ = self.mhost.fs.create_symlink(root, name, text, NOW)
             if self.CHECK_MODEL:
-                self.s = replace(self.s, fs=self.s.fs.create_symlink(root, name, text, 0)[0])
+                self.s = replace(self.s, fs=self.s.fs.create_symlink(root, name, text, NOW)[0])
         for start in (0, 1, 2):
             event(f"symlink chain of budget{CHAIN - start - 40:+d}")
             self._path_call(call, 4, f"c{start}{tail}")
         for name, _ in links:
             os.unlink(os.path.join(two, name))
-            self.mhost.fs = self.mhost.fs.unlink(root, name, 0)
+            self.mhost.fs = self.mhost.fs.unlink(root, name, NOW)
             if self.CHECK_MODEL:
-                self.s = replace(self.s, fs=self.s.fs.unlink(root, name, 0))
+                self.s = replace(self.s, fs=self.s.fs.unlink(root, name, NOW))
 
     # --- the rest of the calls --------------------------------------------------------------------
     @rule(exact=st.booleans())

@@ -71,7 +71,8 @@ def stateful() -> Outcome:
     """The runtime's handlers over ModelHost and over PosixHost (a real tree) refine the model's
     transitions along whole call sequences: every non-socket call, three preopens (one read-only),
     a descriptor limit of 8, rights as arbitrary subsets, generated boundaries (PATH_MAX, NAME_MAX,
-    non-UTF-8, the symlink budget, exact-size buffers). After every call: the same errno and results,
+    non-UTF-8, the symlink budget, exact-size buffers). After every call: the same errno and results (a
+    stat's type, links, size, and the access and modification times set_times gave or a change moved),
     the same tree, table and output, no guest byte written outside the declared outputs, no host
     descriptor leaked or lost; (call, outcome) and (call, missing right) coverage is enforced."""
     from .machine import Machine
