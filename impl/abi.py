@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import struct
+import sys
 import weakref
 from typing import Callable
 
@@ -37,7 +38,7 @@ _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, 
 # it) and writes the result, a u64, at _RAW[a >> 3], which is a[0] (wasmtime_val_raw_t has 64-bit
 # members, so the array is 8-aligned and a >> 3 loses nothing). wasmtime gives `a` room for
 # max(params, results) values; nothing else is read or written.
-_BYTES = memoryview((ctypes.c_char * (1 << 62)).from_address(0))
+_BYTES = memoryview((ctypes.c_char * (sys.maxsize & ~7)).from_address(0))
 _RAW = _BYTES.cast("B").cast("Q")
 _DECODERS = {params: struct.Struct("<" + f"Q{8 * (_RAW_STRIDE - 1)}x" * (len(params) - 1) + "Q").unpack_from
              for params, _ in set(SIGNATURES.values()) if params}  # unpack_from(_BYTES, a): the raw u64s
