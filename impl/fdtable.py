@@ -59,18 +59,15 @@ class FdTable:
             raise WasiError(Errno.NOTCAPABLE)
         return desc
 
-    def get_kind(self, fd: int, kinds: tuple[str, ...], rights: int = 0, *,
-                 stdio_errno: Errno = Errno.BADF) -> Descriptor:
+    def get_kind(self, fd: int, kinds: tuple[str, ...], rights: int = 0) -> Descriptor:
         """Like `get`, for calls that only apply to some kinds of descriptor.
 
-        The wrong kind answers EBADF as wasmtime does (or `stdio_errno` for a standard stream, e.g.
-        ESPIPE for seeking); the kind is checked before the rights, again as wasmtime.
+        The wrong kind answers EBADF as wasmtime does; the kind is checked before the rights, again
+        as wasmtime.
         """
         desc = self._fds.get(fd)
-        if desc is None:
+        if desc is None or desc.kind not in kinds:
             raise WasiError(Errno.BADF)
-        if desc.kind not in kinds:
-            raise WasiError(stdio_errno if desc.kind in STDIO else Errno.BADF)
         if rights & ~desc.rights_base:
             raise WasiError(Errno.NOTCAPABLE)
         return desc

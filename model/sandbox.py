@@ -181,15 +181,19 @@ def policy(s: State, held: bool = False) -> Policy:
 
 def wf(s: State) -> bool:
     """Well formed: a sound context (ctx_safe), unique preopen names, a safe trace, sockets all used
-    by descriptors, an exit code only in range."""
+    by descriptors, the right to accept only on listeners, an exit code only in range."""
     names = [p.name for p in s.preopens]
     socket_ids = [i for i, _ in s.sockets]
     used = {d.socket for _, d in s.fds.entries if d.socket is not None}
+    accepting = {d.socket for _, d in s.fds.entries if d.socket is not None and d.rights_base & Rights.SOCK_ACCEPT}
     return (
         ctx_safe(s)
         and len(names) == len(set(names))
         and socket_ids == sorted(set(socket_ids))
         and used <= set(socket_ids)
+        # Only a listener may hold SOCK_ACCEPT: `socket` withholds it, accepted connections lose it,
+        # rights never grow.
+        and all(dict(s.sockets)[i].status == "listening" for i in accepting & set(socket_ids))
         and all(i < s.next_socket for i in socket_ids)
         and trace_safe(s.trace, policy(s))
         and (s.exit_code is None or 0 <= s.exit_code <= 0xFFFF_FFFF)

@@ -341,7 +341,8 @@ def netlist_forms() -> Outcome:
     runtime (the handlers, rules parsed by `Config.allow_net`), against the independent statement
     above: rule texts in every form (one port, a range, `p-p`, one address, CIDR, IPv6, IPv4-mapped
     IPv6, upper-case protocol); socket kinds valid and invalid; endpoints at every rule's edges,
-    byte-swapped ports, IPv4-mapped and unspecified addresses, over sockets of both types."""
+    byte-swapped ports, IPv4-mapped and unspecified addresses, over sockets of both types and both
+    families (an address of the other family: EAFNOSUPPORT)."""
     from vwasm.model import net, sandbox as sb
     from vwasm.model.fs import FileSystem
     from vwasm.model.wasi import Errno
@@ -405,6 +406,10 @@ def netlist_forms() -> Outcome:
                                                  f"{'allows' if want else 'refuses'} it")
                         if not want and ip.version == version and e != Errno.NOTCAPABLE:
                             raise Counterexample(f"{what}: refused with {Errno(e).name} in the {who}, not NOTCAPABLE")
+                        # POSIX connect: an address the socket's family cannot use is EAFNOSUPPORT
+                        # (whatever the address: IPv4-mapped and wide IPv6 ones alike)
+                        if ip.version != version and e != Errno.AFNOSUPPORT:
+                            raise Counterexample(f"{what}: refused with {Errno(e).name} in the {who}, not AFNOSUPPORT")
                     sent = cx.host.connects
                     if sent != ([(FAMILY_OF[ip.version], ip.packed, port)] if want else []):
                         raise Counterexample(f"{what}: the host was asked to connect to {sent}")

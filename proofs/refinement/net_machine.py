@@ -394,6 +394,24 @@ class NetMachine(RuleBasedStateMachine):
         return (d.extra["sock"].status == "listening" and bool(d.rights_base & Rights.SOCK_ACCEPT)
                 and not flags & ~Fdflags.NONBLOCK)
 
+    def runtime_waits(self, name: str, args) -> None:
+        """The model says the call would wait for the network: so must the runtime over ModelHost
+        (whose network says so without waiting), having changed nothing -- not refuse it, nor
+        complete it."""
+        from vwasm import syscalls
+        from vwasm.model.wasi import WasiError
+        from vwasm.model_host import WouldBlock
+        before = (self.mod.table(), bytes(self.mod.cx.mem.view))
+        try:
+            answer = syscalls.HANDLERS[name](self.mod.cx, *args)
+        except WouldBlock:
+            answer = None
+        except WasiError as e:
+            answer = self._ename(e.errno)
+        if answer is not None or before != (self.mod.table(), bytes(self.mod.cx.mem.view)):
+            raise Counterexample(f"{name}{args}: the model would wait; the runtime over ModelHost answers {answer}"
+                                 f"{'' if answer is not None else ', having changed its table or memory'}")
+
     def before_read(self, fd: int):
         """(unread, shut for reading) of socket fd in ModelHost's network, before a read."""
         h = self.handle(fd)
@@ -559,6 +577,7 @@ class NetMachine(RuleBasedStateMachine):
         # fails before the network or a connection is pending.
         if peer is None and h is not None and self.accept_waits(fd, flags):
             _event("sock_accept: would block (not made)")
+            self.runtime_waits("sock_accept", (fd, flags, OUT))
             return
         _, _, new = self.step("sock_accept", lambda: self.sb.sock_accept(self.s, fd, flags, peer), (fd, flags, OUT),
                               f"({fd}, {flags})", result=lambda w: w.u32(OUT), model_result=lambda r: r[0],
