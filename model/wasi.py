@@ -443,6 +443,5 @@ SYMLINK_BUDGET = 40  # symlink expansions per resolution, Linux's MAXSYMLINKS
 # A sandbox limit, not a WASI fact: descriptors a guest may hold at once (streams and preopens
 # included); the next path_open / sock_accept / socket is EMFILE. The runtime imports this one.
 FD_LIMIT = 1024
-U32_MAX = (1 << 32) - 1
 U64_MAX = (1 << 64) - 1
 I64_MAX = (1 << 63) - 1

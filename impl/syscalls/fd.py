@@ -4,7 +4,7 @@ Each handler: spec section, what it may modify, the right it needs. Every guest 
 write is validated before the side effect, so a bad pointer traps with nothing done.
 """
 from vwasm.model.wasi import (
-    SUCCESS, FDSTAT, FILESTAT, I64_MAX, PRESTAT, Advice, Clockid, Errno, Fdflags, Fstflags, Preopentype,
+    SUCCESS, ALL_RIGHTS, FDSTAT, FILESTAT, I64_MAX, PRESTAT, Advice, Clockid, Errno, Fdflags, Fstflags, Preopentype,
     WasiError, Whence,
 )
 
@@ -148,6 +148,9 @@ def fd_fdstat_set_flags(cx, fd: int, flags: int) -> int:
 
 def fd_fdstat_set_rights(cx, fd: int, base: int, inheriting: int) -> int:
     """preview1 fd_fdstat_set_rights. modifies: the descriptor's rights, only ever downwards."""
+    # Bits the witx does not define do not decode (before the descriptor is looked up, as wasmtime).
+    if base & ~ALL_RIGHTS or inheriting & ~ALL_RIGHTS:
+        raise WasiError(Errno.INVAL)
     cx.fds.narrow(cx.fds.get(fd), base, inheriting)
     return SUCCESS
 

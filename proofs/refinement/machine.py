@@ -122,7 +122,8 @@ DIR_BITS = [1 << b for b in range(30) if DIR_RIGHTS >> b & 1]
 # All rights; all but one a file or a directory can use (one call then misses exactly it); any subset.
 RIGHTS = st.one_of(st.just(ALL), st.sampled_from(FILE_BITS).map(lambda r: ALL & ~r),
                    st.sampled_from(DIR_BITS).map(lambda r: ALL & ~r), st.integers(0, ALL),
-                   st.sampled_from([0, 0x2 | 0x40 | 0x4 | 0x20, 0x2, 0x40]))
+                   st.sampled_from([0, 0x2 | 0x40 | 0x4 | 0x20, 0x2, 0x40]),
+                   st.sampled_from([ALL | 1 << 30, 1 << 63]))  # bits past the witx's rights: EINVAL
 RIGHT_NAMES = [(n, v) for n, v in vars(Rights).items() if n.isupper() and type(v) is int and v and v & (v - 1) == 0]
 FD_INDEX = st.integers(0, 15)  # which descriptor: see Machine.fd_at
 NARROWED = {"read": "fd_read", "pread": "fd_pread", "write": "fd_write", "pwrite": "fd_pwrite", "seek": "fd_seek",
