@@ -156,10 +156,11 @@ FILE_RIGHTS = (
     | Rights.FD_FILESTAT_GET | Rights.FD_FILESTAT_SET_SIZE | Rights.FD_FILESTAT_SET_TIMES
     | Rights.POLL_FD_READWRITE
 )
-# Rights a directory may carry: everything that names a path beneath it, plus listing and stat.
+# Rights a directory may carry: everything that names a path beneath it, plus listing and stat --
+# exactly what some call uses on a directory (the fd_* calls on data -- sync, advise, set_flags --
+# answer EBADF for one, as wasmtime; refinement.rights checks the set against the calls' uses).
 DIR_RIGHTS = (
-    Rights.FD_DATASYNC | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_SYNC | Rights.FD_ADVISE
-    | Rights.PATH_CREATE_DIRECTORY | Rights.PATH_CREATE_FILE | Rights.PATH_LINK_SOURCE
+    Rights.PATH_CREATE_DIRECTORY | Rights.PATH_CREATE_FILE | Rights.PATH_LINK_SOURCE
     | Rights.PATH_LINK_TARGET | Rights.PATH_OPEN | Rights.FD_READDIR | Rights.PATH_READLINK
     | Rights.PATH_RENAME_SOURCE | Rights.PATH_RENAME_TARGET | Rights.PATH_FILESTAT_GET
     | Rights.PATH_FILESTAT_SET_SIZE | Rights.PATH_FILESTAT_SET_TIMES | Rights.FD_FILESTAT_GET
@@ -168,7 +169,7 @@ DIR_RIGHTS = (
 )
 # Rights a read-only preopen keeps: nothing that creates, modifies or deletes.
 DIR_RIGHTS_READONLY = (
-    Rights.FD_ADVISE | Rights.PATH_OPEN | Rights.FD_READDIR | Rights.PATH_READLINK
+    Rights.PATH_OPEN | Rights.FD_READDIR | Rights.PATH_READLINK
     | Rights.PATH_FILESTAT_GET | Rights.FD_FILESTAT_GET
 )
 # Its files may be read, and flushed (FD_SYNC, FD_DATASYNC: flushing changes nothing, and they are
@@ -184,7 +185,7 @@ STDIN_RIGHTS = Rights.FD_READ | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRIT
 STDOUT_RIGHTS = Rights.FD_WRITE | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE  # and stderr
 STDIO_RIGHTS = STDIN_RIGHTS | STDOUT_RIGHTS  # the most any stream may carry
 SOCKET_RIGHTS = (
-    Rights.FD_READ | Rights.FD_WRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_FILESTAT_GET
+    Rights.FD_READ | Rights.FD_WRITE | Rights.FD_FILESTAT_GET
     | Rights.POLL_FD_READWRITE | Rights.SOCK_SHUTDOWN | Rights.SOCK_ACCEPT
 )
 

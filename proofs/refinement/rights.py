@@ -605,6 +605,36 @@ def _exactly_needed(t: Trio, sc: Scenario, fds: dict) -> None:
         t.set_rights(fd, base, inheriting)
 
 
+USED: dict = {}  # descriptor kind -> the base rights some call used on a descriptor of that kind
+
+
+def _record_use(t: Trio, sc: Scenario, fds: dict) -> None:
+    from vwasm.model.rights import BASE, need
+    table = t.worlds[0].table()
+    for arg, fd in fds.items():
+        if arg != "first" and fd in table:
+            USED[table[fd][0]] = USED.get(table[fd][0], 0) | need(sc.call, arg, *sc.conditions, rights=BASE)
+
+
+def _kinds_carry_what_they_use() -> str:
+    """Each kind's rights (DIR_RIGHTS, FILE_RIGHTS, SOCKET_RIGHTS: what path_open, socket and accept
+    grant at most) are exactly the rights the calls use on that kind: no right a descriptor could
+    hold without any call honouring it, none a call needs that the kind could never hold."""
+    from vwasm.fdtable import DIR, FILE, SOCKET
+    from vwasm.model.wasi import DIR_RIGHTS, FILE_RIGHTS, SOCKET_RIGHTS
+    for kind, name, rights in ((DIR, "DIR_RIGHTS", DIR_RIGHTS), (FILE, "FILE_RIGHTS", FILE_RIGHTS),
+                               (SOCKET, "SOCKET_RIGHTS", SOCKET_RIGHTS)):
+        used = USED.get(kind, 0)
+        if rights != used:
+            raise Counterexample(f"{name}: holds {_names(rights & ~used) or 'nothing'} that no call uses on a {kind}; "
+                                 f"lacks {_names(used & ~rights) or 'nothing'} that a call needs there")
+    return "DIR_RIGHTS, FILE_RIGHTS and SOCKET_RIGHTS are exactly what the calls use on each kind"
+
+
+def _names(bits: int) -> str:
+    return ", ".join(_right_name(1 << b) for b in range(64) if bits >> b & 1)
+
+
 def _case(sc: Scenario, n, present: bool) -> int:
     """One (scenario, needed right) case; returns how many calls were checked without the right."""
     from vwasm.model.rights import BASE
@@ -620,6 +650,7 @@ def _case(sc: Scenario, n, present: bool) -> int:
             if err != Errno.SUCCESS:
                 raise Counterexample(f"{what}, holding exactly the rights the table names: "
                                      f"{Errno(err).name} everywhere, not SUCCESS")
+            _record_use(t, sc, fds)
         else:
             base, inheriting = t.rights(fds[n.arg])
             if n.rights == BASE:
@@ -882,6 +913,7 @@ def rights() -> Outcome:
                for call, needs in REQUIRES.items() for n in needs if (call, n) not in covered]
     if missing:
         raise TooLittleEvidence(f"table rows no scenario reaches: {', '.join(missing)}")
+    kinds_exact = _kinds_carry_what_they_use()
     ro = _readonly_cases()
     reached = {what.split()[0].split("(")[0] for what, _ in ro}
     if set(MUTATING) - reached:
@@ -901,4 +933,4 @@ def rights() -> Outcome:
         f"another kind without rights agree; "
         f"{len(ro)} tree-changing calls against a read-only preopen refused and {len(ok)} reads through it "
         f"allowed, tree unchanged; {named} witx facts about rights "
-        f"(names and sentences) hold of the table ({time.perf_counter() - t0:.1f} s)", status="checked")
+        f"(names and sentences) hold of the table; {kinds_exact} ({time.perf_counter() - t0:.1f} s)", status="checked")
