@@ -230,3 +230,15 @@ def impl_unlink_checks_after_effect():
 def impl_send_checks_after_effect():
     """Bug in the runtime's sock_send: the right is checked after the bytes went out."""
     _check_after_effect("sock_send")
+
+
+@mutant("dir_rights_useless_sync", breaks="3 rights: directories are granted FD_SYNC, which no call honours on a "
+        "directory (fd_fdstat_get then promises what fd_sync refuses)", killers=("refinement.rights",))
+def dir_rights_useless_sync():
+    """Bug in the vocabulary: DIR_RIGHTS holds a right of the data calls, everywhere it is used."""
+    import sys
+
+    from vwasm.model.wasi import DIR_RIGHTS, Rights
+    for module in [m for name, m in sys.modules.items() if name.startswith("vwasm") and m is not None]:
+        if getattr(module, "DIR_RIGHTS", None) == DIR_RIGHTS:
+            patch(module, "DIR_RIGHTS", DIR_RIGHTS | Rights.FD_SYNC)
