@@ -28,7 +28,9 @@ obligation). The table itself is checked against the witx, transcribed apart fro
 named after a call ("the right to invoke `fd_advise`" is FD_ADVISE; `path_rename`'s source/target
 rights on its old/new directory) and the other sentences (`WITX_SENTENCES`: FD_READ covers
 `sock_recv`, O_CREAT needs PATH_CREATE_FILE, ...) -- so a wrong row, on which model and runtime
-would agree, fails too.
+would agree, fails too. And the rights each kind of descriptor may carry (DIR_RIGHTS, FILE_RIGHTS,
+SOCKET_RIGHTS: the most path_open, socket and accept grant) must be exactly the rights the
+succeeding cases used on that kind -- no right a descriptor could hold that no call honours there.
 """
 from __future__ import annotations
 
