@@ -155,10 +155,10 @@ _CLOCKS = {
     Clockid.PROCESS_CPUTIME_ID: time.CLOCK_PROCESS_CPUTIME_ID,
     Clockid.THREAD_CPUTIME_ID: time.CLOCK_THREAD_CPUTIME_ID,
 }
-# Reading each clock: time_ns and monotonic_ns are clock_gettime(CLOCK_REALTIME / CLOCK_MONOTONIC) on
-# Linux (time.get_clock_info), several times cheaper to call than clock_gettime_ns.
-_NOW = {clock: functools.partial(time.clock_gettime_ns, osclock) for clock, osclock in _CLOCKS.items()}
-_NOW.update({Clockid.REALTIME: time.time_ns, Clockid.MONOTONIC: time.monotonic_ns})
+# Reading each clock, by plain int ids (an enum key costs ~60 ns a read): time_ns and monotonic_ns are
+# clock_gettime(CLOCK_REALTIME / MONOTONIC) on Linux, several times cheaper than clock_gettime_ns.
+_NOW = {int(clock): functools.partial(time.clock_gettime_ns, osclock) for clock, osclock in _CLOCKS.items()}
+_NOW.update({int(Clockid.REALTIME): time.time_ns, int(Clockid.MONOTONIC): time.monotonic_ns})
 
 
 _POLL_MAX_MS = 2**31 - 1  # poll(2)'s timeout is a C int of milliseconds

@@ -6,7 +6,7 @@ def _sizes(cx, items: list[bytes], count_ptr: int, size_ptr: int) -> int:
     cx.mem.check(count_ptr, 4, 4)
     cx.mem.check(size_ptr, 4, 4)
     cx.mem.put_u32(count_ptr, len(items))
-    cx.mem.put_u32(size_ptr, sum(len(s) + 1 for s in items))
+    cx.mem.put_u32(size_ptr, sum(map(len, items)) + len(items))  # each string and its NUL
     return SUCCESS
 
 

@@ -2,7 +2,7 @@
 from vwasm.model.wasi import SUCCESS, Clockid, Errno, WasiError
 
 
-_CLOCK_IDS = frozenset(Clockid)
+_CLOCK_IDS = frozenset(map(int, Clockid))  # plain ints: an int finds an enum member only by a slower comparison
 
 
 def clock_id(raw: int) -> int:

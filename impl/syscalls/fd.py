@@ -18,6 +18,10 @@ _READABLE = (STDIN, FILE, SOCKET)
 _WRITABLE = (STDOUT, STDERR, FILE, SOCKET)
 _FILES = (FILE,)
 _NODES = (FILE, DIR)  # descriptors backed by a filesystem object
+_OFFSETLESS = (*STDIO, SOCKET)  # streams and sockets: no offset to seek or tell (ESPIPE)
+# Whence as plain ints: testing an int against enum members costs ~0.1 µs a member (Python 3.11).
+_WHENCES = frozenset(map(int, Whence))  # SET, CUR, END
+_CUR = int(Whence.CUR)
 
 
 def _signed64(value: int) -> int:
@@ -88,7 +92,7 @@ def fd_pwrite(cx, fd: int, iovs: int, iovs_len: int, offset: int, nwritten_ptr: 
 
 def _positioned(cx, fd: int, right: int):
     """A file, whose offset fd_seek/fd_tell move or report (streams and sockets have none: ESPIPE)."""
-    if cx.fds.get(fd).kind in (*STDIO, SOCKET):
+    if cx.fds.get(fd).kind in _OFFSETLESS:
         raise WasiError(Errno.SPIPE)
     return cx.fds.get_kind(fd, _FILES, right)
 
@@ -96,11 +100,12 @@ def _positioned(cx, fd: int, right: int):
 def fd_seek(cx, fd: int, offset: int, whence: int, newoffset_ptr: int) -> int:
     """preview1 fd_seek. modifies: the offset. right: FD_SEEK (FD_TELL for a pure query)."""
     # Only SET, CUR and END decode.
-    if whence not in (Whence.SET, Whence.CUR, Whence.END):
+    if whence not in _WHENCES:
         raise WasiError(Errno.INVAL)
     desc = _positioned(cx, fd, need("fd_seek", "fd", seek_condition(offset, whence)))
     cx.mem.check(newoffset_ptr, 8, 8)
-    cx.mem.put_u64(newoffset_ptr, cx.host.seek(desc.handle, _signed64(offset), whence))
+    # The offset is an s64 (_signed64, inline).
+    cx.mem.put_u64(newoffset_ptr, cx.host.seek(desc.handle, offset - (1 << 64) if offset >> 63 else offset, whence))
     return SUCCESS
 
 
@@ -108,7 +113,7 @@ def fd_tell(cx, fd: int, offset_ptr: int) -> int:
     """preview1 fd_tell. modifies: nothing. right: FD_TELL."""
     desc = _positioned(cx, fd, need("fd_tell"))
     cx.mem.check(offset_ptr, 8, 8)
-    cx.mem.put_u64(offset_ptr, cx.host.seek(desc.handle, 0, Whence.CUR))
+    cx.mem.put_u64(offset_ptr, cx.host.seek(desc.handle, 0, _CUR))
     return SUCCESS
 
 
