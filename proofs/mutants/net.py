@@ -285,3 +285,13 @@ def socket_filestat_not_zero():
             "(wasi-common)\n        cx.mem.store(FILESTAT, stat_ptr, 0, 0,",
             "if desc.kind == SOCKET:\n        cx.mem.store(FILESTAT, stat_ptr, 0, 1,")
 
+
+
+@mutant("connect_again_wrong_errno", breaks="1 WASI semantics: connecting a connected socket answers "
+        "EPROTOTYPE (the kernel, and POSIX: EISCONN) in the rule model and runtime share",
+        killers=("host.socket_states",))
+def connect_again_wrong_errno():
+    """Bug in model/net.py's connect_rule: its first refusal names the wrong errno."""
+    from proofs.mutants.host_failures import rewrite
+    from vwasm.model import net
+    rewrite(net, "connect_rule", "raise WasiError(Errno.ISCONN)", "raise WasiError(Errno.PROTOTYPE)", handler=False)
