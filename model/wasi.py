@@ -179,10 +179,11 @@ FILE_RIGHTS_READONLY = (
     | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE | Rights.FD_FDSTAT_SET_FLAGS
     | Rights.FD_SYNC | Rights.FD_DATASYNC
 )
-# Standard streams (base = inheriting): stdin reads, stdout/stderr write; both may be polled and
-# stat'ed. No FD_FDSTAT_SET_FLAGS: a stream's flags are the embedder's, not the guest's.
-STDIN_RIGHTS = Rights.FD_READ | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE
-STDOUT_RIGHTS = Rights.FD_WRITE | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE  # and stderr
+# Standard streams (base = inheriting): stdin reads, stdout/stderr write; both may be polled. Their
+# fd_filestat_get consults no right (zeros but the type, as wasmtime), so none is granted for it;
+# no FD_FDSTAT_SET_FLAGS: a stream's flags are the embedder's, not the guest's.
+STDIN_RIGHTS = Rights.FD_READ | Rights.POLL_FD_READWRITE
+STDOUT_RIGHTS = Rights.FD_WRITE | Rights.POLL_FD_READWRITE  # and stderr
 STDIO_RIGHTS = STDIN_RIGHTS | STDOUT_RIGHTS  # the most any stream may carry
 SOCKET_RIGHTS = (
     Rights.FD_READ | Rights.FD_WRITE | Rights.FD_FILESTAT_GET

@@ -29,7 +29,7 @@ named after a call ("the right to invoke `fd_advise`" is FD_ADVISE; `path_rename
 rights on its old/new directory) and the other sentences (`WITX_SENTENCES`: FD_READ covers
 `sock_recv`, O_CREAT needs PATH_CREATE_FILE, ...) -- so a wrong row, on which model and runtime
 would agree, fails too. And the rights each kind of descriptor may carry (DIR_RIGHTS, FILE_RIGHTS,
-SOCKET_RIGHTS: the most path_open, socket and accept grant) must be exactly the rights the
+SOCKET_RIGHTS: the most path_open, socket and accept grant; STDIN_RIGHTS, STDOUT_RIGHTS) must be exactly the rights the
 succeeding cases used on that kind -- no right a descriptor could hold that no call honours there.
 """
 from __future__ import annotations
@@ -507,6 +507,12 @@ def _scenarios() -> list[Scenario]:
         subs = tuple(Subscription(7 + i, tag, fd=fd) for i, fd in enumerate(fds))
         return t.step("poll_oneoff", lambda s: t.sb.poll_oneoff(s, subs, ready), SUB, EVT, len(subs), OUT)
 
+    # The standard streams: stdin waits for reading, stdout for writing.
+    add("poll_oneoff", "stdin", lambda t: {SUBSCRIBED: 0}, lambda t, f: poll(t, f, Eventtype.FD_READ, (0,)),
+        conditions=("read",))
+    add("poll_oneoff", "stdout", lambda t: {SUBSCRIBED: 1}, lambda t, f: poll(t, f, Eventtype.FD_WRITE, (0,)),
+        conditions=("write",))
+
     def two_files(t):
         first = t.open(BOX, "d/f")
         return {SUBSCRIBED: t.open(BOX, "f"), "first": first}
@@ -622,15 +628,17 @@ def _kinds_carry_what_they_use() -> str:
     """Each kind's rights (DIR_RIGHTS, FILE_RIGHTS, SOCKET_RIGHTS: what path_open, socket and accept
     grant at most) are exactly the rights the calls use on that kind: no right a descriptor could
     hold without any call honouring it, none a call needs that the kind could never hold."""
-    from vwasm.fdtable import DIR, FILE, SOCKET
-    from vwasm.model.wasi import DIR_RIGHTS, FILE_RIGHTS, SOCKET_RIGHTS
+    from vwasm.fdtable import DIR, FILE, SOCKET, STDERR, STDIN, STDOUT
+    from vwasm.model.wasi import DIR_RIGHTS, FILE_RIGHTS, SOCKET_RIGHTS, STDIN_RIGHTS, STDOUT_RIGHTS
+    USED[STDOUT] = USED.get(STDOUT, 0) | USED.pop(STDERR, 0)  # one set of rights for both
     for kind, name, rights in ((DIR, "DIR_RIGHTS", DIR_RIGHTS), (FILE, "FILE_RIGHTS", FILE_RIGHTS),
-                               (SOCKET, "SOCKET_RIGHTS", SOCKET_RIGHTS)):
+                               (SOCKET, "SOCKET_RIGHTS", SOCKET_RIGHTS), (STDIN, "STDIN_RIGHTS", STDIN_RIGHTS),
+                               (STDOUT, "STDOUT_RIGHTS", STDOUT_RIGHTS)):
         used = USED.get(kind, 0)
         if rights != used:
             raise Counterexample(f"{name}: holds {_names(rights & ~used) or 'nothing'} that no call uses on a {kind}; "
                                  f"lacks {_names(used & ~rights) or 'nothing'} that a call needs there")
-    return "DIR_RIGHTS, FILE_RIGHTS and SOCKET_RIGHTS are exactly what the calls use on each kind"
+    return "DIR_RIGHTS, FILE_RIGHTS, SOCKET_RIGHTS and the streams' rights are exactly what the calls use on each kind"
 
 
 def _names(bits: int) -> str:
