@@ -147,16 +147,19 @@ class GuestMemory:
 
     def iovecs(self, ptr: int, count: int) -> list[memoryview]:
         """The buffers an (c)iovec array names, every one validated before any is used."""
-        self.check(ptr, count * IOVEC.size, IOVEC.align)
+        if ptr + 8 * count > self.size or ptr & 3:  # check's condition inline, as the records' accessors
+            self.check(ptr, count * IOVEC.size, IOVEC.align)
         view, size = self.view, self.size
         bufs = []
-        for i in range(count):
+        i = 0
+        while i < count:  # (a range object costs more than the loop over one or two iovecs)
             buf, length = _IOVEC.unpack_from(view, ptr + 8 * i)
             if buf + length > size:
                 if not self._reaches(buf + length):
                     raise Trap(f"out-of-bounds iovec {i}: {length} bytes at {buf:#x} (memory is {size} bytes)")
                 view, size = self.view, self.size  # caught up with a grow (the base has not moved)
             bufs.append(view[buf:buf + length])
+            i += 1
         return bufs
 
     def strings(self, items: list[bytes], ptrs: int, buf: int) -> None:
