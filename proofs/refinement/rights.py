@@ -845,7 +845,20 @@ def _witx_naming() -> int:
         checked += 1
         if not any(n.right == right and n.arg in args for n in REQUIRES[call]):
             raise Counterexample(f"the table does not give {call} the right {name} on {'/'.join(args)}")
-    return checked
+    # The witx's `rights` has 30 flags (fd_datasync ... sock_accept), each its own bit; ALL_RIGHTS,
+    # which decides which rights arguments decode, is exactly their union.
+    from vwasm.model.wasi import ALL_RIGHTS
+    flags = [v for n, v in vars(Rights).items() if n.isupper() and type(v) is int]
+    union = 0
+    for v in flags:
+        union |= v
+    if len(flags) != WITX_RIGHTS or len({v for v in flags if v & (v - 1) == 0}) != WITX_RIGHTS or ALL_RIGHTS != union:
+        raise Counterexample(f"rights: {len(flags)} flags (the witx has {WITX_RIGHTS}, one bit each), "
+                             f"ALL_RIGHTS {ALL_RIGHTS:#x}, their union {union:#x}")
+    return checked + 1
+
+
+WITX_RIGHTS = 30  # typenames.witx, `(typename $rights (flags (@witx repr u64) ...))`: 30 flags
 
 
 # The witx's other sentences about rights (typenames.witx, `rights`), written out a second time, apart
