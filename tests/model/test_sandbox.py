@@ -174,12 +174,12 @@ def test_stdio(state):
 
 
 def test_stdio_rights_and_types(state):
-    """stdin: READ|FILESTAT_GET|POLL, stdout/stderr: WRITE|FILESTAT_GET|POLL; base = inheriting."""
+    """stdin: READ|POLL, stdout/stderr: WRITE|POLL (their filestat consults no right); base = inheriting."""
     stats = [ok(sb.fd_fdstat_get(state, fd))[1][0] for fd in (0, 1, 2)]
     assert [(st.rights_base, st.rights_inheriting) for st in stats] == [
         (STDIN_RIGHTS, STDIN_RIGHTS), (STDOUT_RIGHTS, STDOUT_RIGHTS), (STDOUT_RIGHTS, STDOUT_RIGHTS)]
-    assert STDIN_RIGHTS == Rights.FD_READ | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE
-    assert STDOUT_RIGHTS == Rights.FD_WRITE | Rights.FD_FILESTAT_GET | Rights.POLL_FD_READWRITE
+    assert STDIN_RIGHTS == Rights.FD_READ | Rights.POLL_FD_READWRITE
+    assert STDOUT_RIGHTS == Rights.FD_WRITE | Rights.POLL_FD_READWRITE
     assert all(st.filetype == Filetype.UNKNOWN and st.flags == 0 for st in stats)
     tty = sb.initial_state(state.fs, stdio_filetype=Filetype.CHARACTER_DEVICE)
     assert ok(sb.fd_fdstat_get(tty, 2))[1][0].filetype == Filetype.CHARACTER_DEVICE
