@@ -42,8 +42,12 @@ def test_trusted_module_imports_only_the_vocabulary():
     assert ours and set(ours) == {"vwasm.model.wasi"}, ours
 
 
+# The team's working notes live in a sibling directory users never get; built from its parts so
+# that this file does not name it itself.
+OUTSIDE = "/".join(("..", "sha" + "red"))
+
+
 def test_nothing_in_the_repository_points_outside_it():
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
-    bad = [f for f in files if (ROOT / f).is_file() and f != "tests/test_proofs_readme.py"
-           and "../shared" in (ROOT / f).read_text(errors="replace")]
+    bad = [f for f in files if (ROOT / f).is_file() and OUTSIDE in (ROOT / f).read_text(errors="replace")]
     assert not bad, bad
