@@ -185,6 +185,7 @@ def wf(s: State) -> bool:
     names = [p.name for p in s.preopens]
     socket_ids = [i for i, _ in s.sockets]
     used = {d.socket for _, d in s.fds.entries if d.socket is not None}
+    sockets = dict(s.sockets)
     accepting = {d.socket for _, d in s.fds.entries if d.socket is not None and d.rights_base & Rights.SOCK_ACCEPT}
     return (
         ctx_safe(s)
@@ -193,7 +194,7 @@ def wf(s: State) -> bool:
         and used <= set(socket_ids)
         # Only a listener may hold SOCK_ACCEPT: `socket` withholds it, accepted connections lose it,
         # rights never grow.
-        and all(dict(s.sockets)[i].status == "listening" for i in accepting & set(socket_ids))
+        and all(sockets[i].status == "listening" for i in accepting & sockets.keys())
         and all(i < s.next_socket for i in socket_ids)
         and trace_safe(s.trace, policy(s))
         and (s.exit_code is None or 0 <= s.exit_code <= 0xFFFF_FFFF)

@@ -217,13 +217,16 @@ class World:
 
     def filestat(self, at: int) -> tuple:
         """(filetype, nlink, size or None for a directory): what is compared of a filestat."""
-        _dev, _ino, ft, nlink, size, *_ = struct.unpack_from("<QQB7xQQQQQ", self.get(at, 64))
+        _dev, _ino, ft, nlink, size, *_ = self.filestat_fields(at)
         return _stat_view(ft, nlink, size)
 
     def times(self, at: int) -> tuple:
         """(ino, atim, mtim) of the filestat at `at`."""
-        _dev, ino, _ft, _nlink, _size, atim, mtim, _ctim = struct.unpack_from("<QQB7xQQQQQ", self.get(at, 64))
+        _dev, ino, _ft, _nlink, _size, atim, mtim, _ctim = self.filestat_fields(at)
         return ino, atim, mtim
+
+    def filestat_fields(self, at: int) -> tuple:
+        return struct.unpack_from("<QQB7xQQQQQ", self.get(at, 64))
 
     def fdstat(self, at: int) -> tuple:
         return struct.unpack_from("<BxH4xQQ", self.get(at, 24))
@@ -801,6 +804,9 @@ class Machine(RuleBasedStateMachine):
     @rule(at=FD_INDEX)
     def fd_stat(self, at):
         fd = self.file_at(at)
+        self.fd_stat_of(fd)
+
+    def fd_stat_of(self, fd: int) -> None:
         self.stat_step("fd_filestat_get", lambda: self.sb.fd_filestat_get(self.s, fd), (fd, STAT), f"({fd})", (fd,))
 
     @rule(at=FD_INDEX, size=st.sampled_from([0, 1, 5, 40, 1 << 63]))
@@ -817,8 +823,7 @@ class Machine(RuleBasedStateMachine):
             self.step("fd_filestat_set_times", lambda: self.sb.fd_filestat_set_times(self.s, fd, a, m, f),
                       (fd, a, m, f), f"({fd}, {a}, {m}, {f})", fds=(fd,))
         if self.mod.call_errno == 0:  # the times as a stat now reports them
-            self.stat_step("fd_filestat_get", lambda: self.sb.fd_filestat_get(self.s, fd), (fd, STAT), f"({fd})",
-                           (fd,))
+            self.fd_stat_of(fd)
 
     @rule(at=FD_INDEX, offset=st.sampled_from([0, 2, 30]), length=st.sampled_from([0, 1, 8, (1 << 63) - 1]))
     def allocate(self, at, offset, length):
@@ -940,6 +945,9 @@ class Machine(RuleBasedStateMachine):
     def path_stat(self, path, follow, at):
         fd = self.dir_at(at)
         self.situation(fd, path, follow)
+        self.path_stat_of(fd, path, follow)
+
+    def path_stat_of(self, fd: int, path, follow: bool) -> None:
         self.stat_step("path_filestat_get", lambda: self.sb.path_filestat_get(self.s, fd, int(follow), path),
                        (fd, int(follow), ("path", path), STAT), f"({fd}, {path!r}, follow={follow})", (fd,))
 
@@ -972,8 +980,7 @@ class Machine(RuleBasedStateMachine):
                       (fd, int(follow), ("path", path), a, m, f), f"({fd}, {path!r}, follow={follow}, {a}, {m}, {f})",
                       fds=(fd,))
         if self.mod.call_errno == 0:  # the times as a stat now reports them
-            self.stat_step("path_filestat_get", lambda: self.sb.path_filestat_get(self.s, fd, int(follow), path),
-                           (fd, int(follow), ("path", path), STAT), f"({fd}, {path!r}, follow={follow})", (fd,))
+            self.path_stat_of(fd, path, follow)
 
     # --- boundaries -------------------------------------------------------------------------------
     @rule(tail=st.sampled_from(["f", "d/g", "new", "ld/g", "d/new"]),

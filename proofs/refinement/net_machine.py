@@ -769,7 +769,7 @@ class NetMachine(RuleBasedStateMachine):
         """A socket's filestat is all zeros but its type (no inode behind it): compared whole."""
         fd = self.fd_at(at)
         self.step("fd_filestat_get", lambda: self.sb.fd_filestat_get(self.s, fd), (fd, STAT), f"({fd})",
-                  result=lambda w: struct.unpack_from("<QQB7xQQQQQ", w.get(STAT, 64)),
+                  result=lambda w: w.filestat_fields(STAT),
                   model_result=lambda r: (r[0].dev, r[0].ino, int(r[0].filetype), r[0].nlink, r[0].size,
                                           r[0].atim, r[0].mtim, r[0].ctim), outs=((STAT, 64),))
 

@@ -613,31 +613,29 @@ def _exactly_needed(t: Trio, sc: Scenario, fds: dict) -> None:
         t.set_rights(fd, base, inheriting)
 
 
-USED: dict = {}  # descriptor kind -> the base rights some call used on a descriptor of that kind
-
-
-def _record_use(t: Trio, sc: Scenario, fds: dict) -> None:
+def _record_use(t: Trio, sc: Scenario, fds: dict, used: dict) -> None:
+    """Into `used` (descriptor kind -> rights): the base rights this succeeding case used on each kind."""
     from vwasm.model.rights import BASE, need
     table = t.worlds[0].table()
     for arg, fd in fds.items():
         if arg != "first" and fd in table:
-            USED[table[fd][0]] = USED.get(table[fd][0], 0) | need(sc.call, arg, *sc.conditions, rights=BASE)
+            used[table[fd][0]] = used.get(table[fd][0], 0) | need(sc.call, arg, *sc.conditions, rights=BASE)
 
 
-def _kinds_carry_what_they_use() -> str:
+def _kinds_carry_what_they_use(used: dict) -> str:
     """Each kind's rights (DIR_RIGHTS, FILE_RIGHTS, SOCKET_RIGHTS: what path_open, socket and accept
     grant at most) are exactly the rights the calls use on that kind: no right a descriptor could
     hold without any call honouring it, none a call needs that the kind could never hold."""
     from vwasm.fdtable import DIR, FILE, SOCKET, STDERR, STDIN, STDOUT
     from vwasm.model.wasi import DIR_RIGHTS, FILE_RIGHTS, SOCKET_RIGHTS, STDIN_RIGHTS, STDOUT_RIGHTS
-    USED[STDOUT] = USED.get(STDOUT, 0) | USED.pop(STDERR, 0)  # one set of rights for both
+    used[STDOUT] = used.get(STDOUT, 0) | used.pop(STDERR, 0)  # one set of rights for both
     for kind, name, rights in ((DIR, "DIR_RIGHTS", DIR_RIGHTS), (FILE, "FILE_RIGHTS", FILE_RIGHTS),
                                (SOCKET, "SOCKET_RIGHTS", SOCKET_RIGHTS), (STDIN, "STDIN_RIGHTS", STDIN_RIGHTS),
                                (STDOUT, "STDOUT_RIGHTS", STDOUT_RIGHTS)):
-        used = USED.get(kind, 0)
-        if rights != used:
-            raise Counterexample(f"{name}: holds {_names(rights & ~used) or 'nothing'} that no call uses on a {kind}; "
-                                 f"lacks {_names(used & ~rights) or 'nothing'} that a call needs there")
+        uses = used.get(kind, 0)
+        if rights != uses:
+            raise Counterexample(f"{name}: holds {_names(rights & ~uses) or 'nothing'} that no call uses on a {kind}; "
+                                 f"lacks {_names(uses & ~rights) or 'nothing'} that a call needs there")
     return "DIR_RIGHTS, FILE_RIGHTS, SOCKET_RIGHTS and the streams' rights are exactly what the calls use on each kind"
 
 
@@ -645,7 +643,7 @@ def _names(bits: int) -> str:
     return ", ".join(_right_name(1 << b) for b in range(64) if bits >> b & 1)
 
 
-def _case(sc: Scenario, n, present: bool) -> int:
+def _case(sc: Scenario, n, present: bool, used: dict) -> int:
     """One (scenario, needed right) case; returns how many calls were checked without the right."""
     from vwasm.model.rights import BASE
     from vwasm.model.wasi import Errno
@@ -660,7 +658,7 @@ def _case(sc: Scenario, n, present: bool) -> int:
             if err != Errno.SUCCESS:
                 raise Counterexample(f"{what}, holding exactly the rights the table names: "
                                      f"{Errno(err).name} everywhere, not SUCCESS")
-            _record_use(t, sc, fds)
+            _record_use(t, sc, fds, used)
         else:
             base, inheriting = t.rights(fds[n.arg])
             if n.rights == BASE:
@@ -922,12 +920,13 @@ def rights() -> Outcome:
     named = _witx_naming() + _witx_sentences()
     scenarios = _scenarios()
     covered, cases, net_cases, triples, refusals, kinds = set(), 0, 0, set(), 0, 0
+    used: dict = {}  # descriptor kind -> the base rights the succeeding cases used on it
     for sc in scenarios:
         for arg in sorted({n.arg for n in _needs(sc)}):
             kinds += _wrong_kinds(sc, arg)
         for n in _needs(sc):
             for present in (False, True):
-                refusals += _case(sc, n, present)
+                refusals += _case(sc, n, present, used)
             covered.add((sc.call, n))
             triples.add((sc.call, n.right, n.arg))
             cases += 1
@@ -936,7 +935,7 @@ def rights() -> Outcome:
                for call, needs in REQUIRES.items() for n in needs if (call, n) not in covered]
     if missing:
         raise TooLittleEvidence(f"table rows no scenario reaches: {', '.join(missing)}")
-    kinds_exact = _kinds_carry_what_they_use()
+    kinds_exact = _kinds_carry_what_they_use(used)
     ro = _readonly_cases()
     reached = {what.split()[0].split("(")[0] for what, _ in ro}
     if set(MUTATING) - reached:
