@@ -8,7 +8,7 @@ export ZIG_GLOBAL_CACHE_DIR := $(CURDIR)/$(BUILD)/zig-cache
 export ZIG_LOCAL_CACHE_DIR := $(CURDIR)/$(BUILD)/zig-cache
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: bootstrap build guests wheel demo test verify check bench clean
+.PHONY: bootstrap build native guests wheel demo test verify check bench clean
 
 bootstrap: $(VENV)/.bootstrapped
 $(VENV)/.bootstrapped: pyproject.toml
@@ -22,10 +22,15 @@ guests: bootstrap
 	$(PY) scripts/build_guests.py --out $(BUILD)/wasm examples tests/programs bench/programs
 
 wheel: bootstrap
+	rm -f dist/verified_wasm_runtime-*.whl  # one wheel: its tag names the platform the C entries were built for
 	$(PY) -m build --wheel --no-isolation --outdir dist . > $(BUILD)/wheel.log 2>&1 || { cat $(BUILD)/wheel.log; exit 1; }
 	$(PY) scripts/check_wheel.py dist
 
-build: bootstrap guests
+# The C entries of the cheapest calls (impl/fastcalls.c -> impl/_fastcalls*.so; rebuilt when changed).
+native: bootstrap
+	$(PY) -c 'from setuptools import setup; setup()' -q build_ext --inplace
+
+build: bootstrap guests native
 	@mkdir -p $(BUILD)
 	$(MAKE) --no-print-directory wheel
 	@# Bytecode for vwasm's own sources, validated against each source's hash at import (never stale,

@@ -202,9 +202,11 @@ class Registration:
 
 
 def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: Callable[[], wasmtime.Func],
-         reg: Registration, audit=None, only=None) -> None:
+         reg: Registration, audit=None, only=None, native=None) -> None:
     """Define all 48 imports (or those named in `only`) in `linker` as functions of `store`, each calling
-    its handler with `cx`; with an `Audit` (vwasm.audit), through the audit callbacks instead. Until a call finds the
+    its handler with `cx`; with an `Audit` (vwasm.audit), through the audit callbacks instead; with a
+    `fastcalls.Library` (`native`), an import whose handler it has an entry for is that C entry, which
+    answers the common case and passes every other to the handler's callback. Until a call finds the
     guest's memory (`bind` is given it), `cx.mem` is the empty memory Context starts with. `reg`,
     which the caller keeps as long as the store, holds every callback made (those defined before a
     failing definition too)."""
@@ -232,7 +234,11 @@ def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: Ca
                                                audit.begin, audit.end)
         callback = _CALLBACK(function)
         reg.keep.append(callback)
-        _new_unchecked(context, functypes[signature].ptr(), callback, None, None, func_out)
+        entry = native.entry(handlers[name]) if native is not None else None
+        if entry is None:
+            _new_unchecked(context, functypes[signature].ptr(), callback, None, None, func_out)
+        else:  # the callback is the entry's `env`: what it does not answer goes there
+            _new_unchecked(context, functypes[signature].ptr(), ctypes.c_void_p(entry), callback, None, func_out)
         field, field_len = _FIELDS[name]
         error = _define(linker_ptr, context, module, module_len, field, field_len, extern)
         if error:

@@ -25,7 +25,7 @@ import wasmtime
 
 from vwasm.model.wasi import Clockid, PREVIEW1_MODULE
 
-from . import abi, limits
+from . import abi, fastcalls, limits
 from . import sandbox as _sandbox  # Config and the start-up table (sandbox imports this module back)
 from .context import Context
 from .memory import GuestMemory
@@ -154,7 +154,8 @@ def define_wasi(linker: wasmtime.Linker, store: wasmtime.Store, config: _sandbox
     keep = _KEEP.setdefault(store, [])
     keep.append(registration := abi.Registration())  # before linking: a failed link may leave some defined
     try:
-        abi.link(linker, store, cx, bind, functools.partial(_exit_of, store_ref, []), registration, audit, only)
+        abi.link(linker, store, cx, bind, functools.partial(_exit_of, store_ref, []), registration, audit, only,
+                 native=fastcalls.serving(host, audit))
     except BaseException:
         _release(cx, host, [])
         raise

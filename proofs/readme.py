@@ -30,8 +30,9 @@ TIES = {
                     "bounded by a fixed number of iterations",
     core.STATEFUL: "the runtime's real handlers are called with raw guest arguments over a guest memory "
                    "buffer, next to the model's transitions, and compared call by call",
-    core.HOST: "the runtime runs over PosixHost on a real temporary tree (and loopback sockets) and over "
-               "ModelHost, and the two are compared call by call: this is where the kernel enters",
+    core.HOST: "the trusted layer runs for real -- PosixHost on a real temporary tree and loopback sockets, "
+               "the glue and the C entries from real wasm -- and is compared call by call with what it stands "
+               "for (ModelHost and the model, the handlers): this is where the kernel and the engine enter",
 }
 
 

@@ -69,6 +69,15 @@ def test_only_the_runtime_dependencies_are_installed(installed, tmp_path):
     assert Path(done.stdout.strip()) == VENV and str(ROOT / ".venv") not in done.stdout
 
 
+def test_the_wheel_serves_the_cheapest_calls_in_c(installed, tmp_path, wasm):
+    """The wheel carries the C entries built, and a run from it uses them."""
+    probe = ("import vwasm, sys; from vwasm import fastcalls; lib = fastcalls.library(); "
+             "code = vwasm.run(sys.argv[1], vwasm.Config()); print(code, lib is not None and lib.served() > 0)")
+    done = _in_venv(installed, installed / "python", "-c", probe, wasm("p1_clock_time_get"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "True"], done.stdout
+
+
 def test_vwasm_run_works_from_the_wheel(installed, tmp_path, wasm):
     (tmp_path / "box").mkdir()
     done = _in_venv(installed, installed / "vwasm", "run", "--dir", f"{tmp_path / 'box'}::/sandbox",

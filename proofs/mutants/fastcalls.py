@@ -1,0 +1,59 @@
+"""Planted bugs in the C entries of the cheapest calls (host.fastcalls): edits of `impl/fastcalls.c`
+as the obligation builds it, and of the rule choosing where the entries are used."""
+from __future__ import annotations
+
+from proofs.core import mutant, patch
+
+FAST = ("host.fastcalls",)
+
+
+def _edit(old: str, new: str) -> None:
+    """The obligation builds the C source with `old` replaced by `new` (which must occur: a stale
+    mutant is an error, not a kill)."""
+    from proofs.host import fastcalls
+    real = fastcalls.c_source
+    if old not in real():
+        raise AssertionError(f"mutant target text not in fastcalls.c: {old!r}")
+    patch(fastcalls, "c_source", lambda: real().replace(old, new))
+
+
+@mutant("fast_alignment_unchecked", breaks="1 memory isolation: a misaligned clock pointer is written to, where "
+        "the handler traps", killers=FAST)
+def fast_alignment_unchecked():
+    """Bug in the C entries' pointer test: only 4-byte alignment asked of a u64 pointer."""
+    _edit("if (ptr & 7)", "if (ptr & 3)")
+
+
+@mutant("fast_clocks_swapped", breaks="WASI semantics: clock_time_get(REALTIME) reads the monotonic clock",
+        killers=FAST)
+def fast_clocks_swapped():
+    """Bug in the C entries' clock table: the first two preview1 ids mapped the wrong way round."""
+    _edit("{CLOCK_REALTIME, CLOCK_MONOTONIC,", "{CLOCK_MONOTONIC, CLOCK_REALTIME,")
+
+
+@mutant("fast_big_endian", breaks="WASI semantics: the time is stored in the host's other byte order", killers=FAST)
+def fast_big_endian():
+    """Bug in storing a result: the value's bytes reversed."""
+    _edit("memcpy(slot, &value, 8);", "value = __builtin_bswap64(value); memcpy(slot, &value, 8);")
+
+
+@mutant("fast_errno_not_set", breaks="WASI semantics: a successful clock read answers whatever the result slot "
+        "held (the clock id) instead of SUCCESS", killers=FAST)
+def fast_errno_not_set():
+    """Bug in answering: the result slot is not written."""
+    _edit("    memcpy(slot, &value, 8);\n    raw[0] = 0;", "    memcpy(slot, &value, 8);")
+
+
+@mutant("fast_wrong_argument", breaks="1 memory isolation: clock_time_get writes where its precision points, not "
+        "its time pointer", killers=FAST)
+def fast_wrong_argument():
+    """Bug in decoding the raw arguments: clock_time_get's pointer read from the precision's slot."""
+    _edit("u64_slot(caller, arg_u32(raw, 2))", "u64_slot(caller, arg_u32(raw, 1))")
+
+
+@mutant("fast_used_in_audit", breaks="audit mode misses calls: the C entries answer clock reads it must trace",
+        killers=FAST)
+def fast_used_in_audit():
+    """Bug in choosing where the entries stand in: any host, audit mode too."""
+    from vwasm import fastcalls
+    patch(fastcalls, "serving", lambda host, audit: fastcalls.library())

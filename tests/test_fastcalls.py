@@ -1,0 +1,68 @@
+"""The C entries of the cheapest calls (impl/fastcalls.c): built, used where they may stand in for the
+handlers, and never where something must see every call. Their answers are checked against the
+handlers' by the obligation host.fastcalls; here, that the runtime as shipped takes them."""
+import subprocess
+import sys
+
+import wasmtime
+
+import vwasm
+from vwasm import fastcalls
+from vwasm.model.wasi import Clockid
+from vwasm.model_host import ModelHost
+from vwasm.syscalls import clock_random
+
+GUEST = """(module
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $time (param i32 i64 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "now") (param i32) (result i64)
+    (drop (call $time (local.get 0) (i64.const 0) (i32.const 16)))
+    (i64.load (i32.const 16))))"""
+
+
+def _now(config=None, host=None, clock=Clockid.MONOTONIC) -> tuple[int, int]:
+    """A clock read from wasm through define_wasi: (the value, how many calls C answered meanwhile)."""
+    engine = wasmtime.Engine()
+    store, linker = wasmtime.Store(engine), wasmtime.Linker(engine)
+    wasi = vwasm.define_wasi(linker, store, config, host=host)
+    instance = linker.instantiate(store, wasmtime.Module(engine, GUEST))
+    served = fastcalls.library().served()
+    value = instance.exports(store)["now"](store, clock)
+    wasi.close()
+    return value, fastcalls.library().served() - served
+
+
+def test_the_library_is_built_and_loads():
+    assert fastcalls.library_path() is not None, "impl/fastcalls.c is not built: run `make build`"
+    assert fastcalls.library() is not None
+    assert fastcalls.library().entry(clock_random.clock_time_get) is not None
+
+
+def test_a_plain_store_reads_the_clock_in_c():
+    value, served = _now()
+    assert served == 1
+    assert 0 < value <= __import__("time").monotonic_ns()
+
+
+def test_audit_mode_and_other_hosts_see_every_call():
+    audited = vwasm.Config()
+    audited.enable_audit()
+    value, served = _now(audited)
+    assert served == 0 and value > 0
+    value, served = _now(host=ModelHost(now=123_456))
+    assert served == 0
+    assert value > 0  # the model host's own monotonic clock, not the machine's
+
+
+def test_vwasm_run_uses_them_and_strace_does_not(wasm, tmp_path):
+    probe = ("import sys; from vwasm import cli, fastcalls; code = cli.main(sys.argv[1:]); "
+             "print(fastcalls.library().served(), file=sys.stderr)")
+    for flags, used in (([], True), (["--strace"], False)):
+        done = subprocess.run([sys.executable, "-c", probe, "run", *flags, wasm("p1_clock_time_get")],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "realtime: SUCCESS after_2020=yes" in done.stdout
+        served = int(done.stderr.strip().splitlines()[-1])
+        assert (served > 0) == used, (flags, served)
+        if not used:
+            assert "clock_time_get(" in done.stderr  # strace saw the calls
