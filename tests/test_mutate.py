@@ -3,6 +3,7 @@ means, and every mutated file is mapped to obligations. (Running mutants is `mak
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
@@ -37,9 +38,27 @@ def test_sampled_mutants_apply_as_one_change(generated):
     mutants, texts = generated
     for m in choose(mutants, 60, 7):
         text = apply(texts[m.file], m)
-        assert ast.dump(ast.parse(text)) != ast.dump(ast.parse(texts[m.file]))
+        if m.file.endswith(".py"):  # a C mutant is checked by compiling it (c_operators.apply)
+            assert ast.dump(ast.parse(text)) != ast.dump(ast.parse(texts[m.file]))
+        assert text != texts[m.file]
         changed = [i for i, (a, b) in enumerate(zip(texts[m.file].splitlines(), text.splitlines())) if a != b]
         assert changed and changed[0] + 1 >= m.line - 1, m.id
+
+
+def test_c_mutants_are_single_compilable_edits_of_the_c_entries():
+    """The C operators find the bug families in impl/fastcalls.c, each mutant one edit that builds."""
+    from proofs.mutate import c_operators
+    src = (Path(__file__).resolve().parent.parent / "impl" / "fastcalls.c").read_text()
+    mutants = c_operators.find_mutants(src, "impl/fastcalls.c")
+    assert {"cmp", "arith", "bool", "drop_not", "const", "swap_name", "drop_stmt"} <= {m.op for m in mutants}
+    assert all(m.scope != "<file>" or m.op == "swap_name" for m in mutants)  # layouts are not mutated
+    bounds = [m for m in mutants if m.scope == "u64_slot" and m.op == "drop_stmt" and "ptr + 8" in m.desc]
+    assert len(bounds) == 1
+    text = c_operators.apply(src, bounds[0])
+    assert "ptr + 8 >" not in text and len(text) < len(src)
+    broken = c_operators.Mutant("impl/fastcalls.c", 1, "const", "x", "f", change=("text", 0, 0, "not C "))
+    with pytest.raises(ValueError, match="does not compile"):
+        c_operators.apply(src, broken)
 
 
 def test_every_target_file_runs_some_obligation(generated):

@@ -57,3 +57,10 @@ def fast_used_in_audit():
     """Bug in choosing where the entries stand in: any host, audit mode too."""
     from vwasm import fastcalls
     patch(fastcalls, "serving", lambda host, audit: fastcalls.library())
+
+
+@mutant("fast_end_unchecked", breaks="1 memory isolation: a clock pointer at or past the end of memory is written "
+        "to, outside the guest's memory", killers=FAST)
+def fast_end_unchecked():
+    """Bug in the C entries' bounds test: none (the write lands past the end of linear memory)."""
+    _edit("if ((uint64_t)ptr + 8 > api.memory_data_size(context, memory))\n        return NULL;", "")

@@ -288,7 +288,11 @@ def _is_string_format(node: ast.BinOp) -> bool:
 
 
 def find_mutants(src: str, file: str, members: dict[str, list[str]], region=lambda name: True) -> list[Mutant]:
-    """Every mutation site of one module, in source order; `region(top-level name)` limits the walk."""
+    """Every mutation site of one module, in source order; `region(top-level name)` limits the walk.
+    A C file (the C entries of the trusted base) has its own operators (c_operators.py)."""
+    if file.endswith(".c"):
+        from . import c_operators
+        return c_operators.find_mutants(src, file)
     found = _Finder(src, file, members, region).run(ast.parse(src))
     # Statement operators were listed per block after the expression walk: sort into source order.
     found.sort(key=lambda m: (m.line, m.op, m.desc))
@@ -365,6 +369,9 @@ def _offsets(src_bytes: bytes) -> list[int]:
 
 def apply(src: str, m: Mutant) -> str:
     """The mutated source text, or ValueError if the change cannot be written as the tree it means."""
+    if m.change[0] == "text":  # a C mutant (c_operators.py)
+        from . import c_operators
+        return c_operators.apply(src, m)
     tree = ast.parse(src)
     want, new_node = _expected(tree, m)
     _, _, node = _resolve(tree, m.path)
