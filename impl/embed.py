@@ -155,7 +155,7 @@ def define_wasi(linker: wasmtime.Linker, store: wasmtime.Store, config: _sandbox
     keep.append(registration := abi.Registration())  # before linking: a failed link may leave some defined
     try:
         abi.link(linker, store, cx, bind, functools.partial(_exit_of, store_ref, []), registration, audit, only,
-                 native=fastcalls.serving(host, audit))
+                 native=fastcalls.serving(host, audit, only))
     except BaseException:
         _release(cx, host, [])
         raise

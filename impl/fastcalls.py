@@ -66,10 +66,16 @@ class Library:
 _loaded: list = []  # [Library or None], once loaded
 
 
-def serving(host, audit) -> Library | None:
-    """The library whose entries `abi.link` may use for a store over `host` (audit: an Audit or None)."""
+_NAMES = frozenset(handler.__name__ for handler in ENTRIES)  # the imports served (handlers bear their names)
+
+
+def serving(host, audit, only: frozenset | None = None) -> Library | None:
+    """The library whose entries `abi.link` may use for a store over `host` (audit: an Audit or
+    None) defining the imports `only` (None: all): not loaded for a module that imports none of them."""
     from .posix_host import PosixHost
-    return library() if audit is None and type(host) is PosixHost else None
+    if audit is not None or type(host) is not PosixHost or (only is not None and not only & _NAMES):
+        return None
+    return library()
 
 
 def library() -> Library | None:

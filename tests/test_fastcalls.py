@@ -66,3 +66,11 @@ def test_vwasm_run_uses_them_and_strace_does_not(wasm, tmp_path):
         assert (served > 0) == used, (flags, served)
         if not used:
             assert "clock_time_get(" in done.stderr  # strace saw the calls
+
+
+def test_a_module_importing_none_of_them_does_not_load_the_library():
+    from vwasm.posix_host import PosixHost
+    host = PosixHost()
+    assert fastcalls.serving(host, None, frozenset({"fd_write", "proc_exit"})) is None
+    assert fastcalls.serving(host, None, frozenset({"fd_write", "sched_yield"})) is fastcalls.library()
+    assert fastcalls.serving(host, None) is fastcalls.library()

@@ -56,7 +56,7 @@ def fast_wrong_argument():
 def fast_used_in_audit():
     """Bug in choosing where the entries stand in: any host, audit mode too."""
     from vwasm import fastcalls
-    patch(fastcalls, "serving", lambda host, audit: fastcalls.library())
+    patch(fastcalls, "serving", lambda host, audit, only=None: fastcalls.library())
 
 
 @mutant("fast_end_unchecked", breaks="1 memory isolation: a clock pointer at or past the end of memory is written "
