@@ -343,6 +343,12 @@ class TracingHost:
         self.audit.opened(key, handle, name)
         return handle
 
+    def open_file(self, dirh, name, *args, **kw):
+        key = self._path(dirh, name, "openat")
+        handle, st = self.inner.open_file(dirh, name, *args, **kw)
+        self.audit.opened(key, handle, name)
+        return handle, st
+
     def readlinkat(self, dirh, name):
         self._path(dirh, name, "readlinkat")
         return self.inner.readlinkat(dirh, name)

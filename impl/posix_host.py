@@ -119,6 +119,12 @@ def _os_flags(flags: int) -> int:
     return osflags
 
 
+def _ignores_nonblock(mode: int) -> bool:
+    """Whether I/O on an open file of this mode never consults O_NONBLOCK (Linux: regular files and
+    directories; pipes, sockets and devices do)."""
+    return S.S_ISREG(mode) or S.S_ISDIR(mode)
+
+
 def _component(name: str) -> str:
     """A single path component, as resolve.py hands them over; anything else never reaches the OS."""
     if type(name) is not str or name in ("", "..") or "/" in name:
@@ -356,9 +362,13 @@ class PosixHost:
     # O_NOFOLLOW is always on: the kernel never expands a symlink for us; resolve.py does, by hand.
     def openat(self, dirh, name: str, flags: int = Open.READ, mode: int = 0o666) -> int:
         """openat(dirh, name, O_NOFOLLOW | O_CLOEXEC | flags): a new OS fd."""
-        osflags = _os_flags(flags)
         if flags & Open.PATH:
-            return self._at(os.open, _component(name), osflags | os.O_PATH, mode, dir_fd=_fd(dirh))
+            return self._at(os.open, _component(name), _os_flags(flags) | os.O_PATH, mode, dir_fd=_fd(dirh))
+        return self.open_file(dirh, name, flags, mode)[0]
+
+    def open_file(self, dirh, name: str, flags: int = Open.READ, mode: int = 0o666) -> tuple[int, Stat]:
+        """openat as above for a guest's new descriptor (not Open.PATH), and the new fd's stat."""
+        osflags = _os_flags(flags)
         if flags & Open.WRITE:
             osflags |= os.O_RDWR if flags & Open.READ else os.O_WRONLY
         # Opening must never block: a FIFO (or a device) put in the tree by someone else would otherwise hang
@@ -366,16 +376,20 @@ class PosixHost:
         # O_NONBLOCK afterwards unless asked for (of our flags, F_SETFL sets only O_APPEND and O_NONBLOCK).
         # An open that can only make a new file (O_CREAT | O_EXCL) or only open a directory never waits:
         # the kernel refuses anything else first (EEXIST, ENOTDIR), so those open blocking as asked.
+        # A regular file or a directory keeps O_NONBLOCK (one syscall less on the most common open):
+        # Linux's reads and writes of those never consult it (only pipes, sockets and devices do), and
+        # a FUSE daemon was told of it at the open anyway.
         waits = not (flags & Open.DIRECTORY or flags & Open.CREATE and flags & Open.EXCL)
         osflags |= os.O_NOCTTY
         fd = self._at(os.open, _component(name), osflags | os.O_NONBLOCK if waits else osflags, mode, dir_fd=_fd(dirh))
-        if waits and not flags & Open.NONBLOCK:
-            try:
+        try:
+            st = os.fstat(fd)
+            if waits and not flags & Open.NONBLOCK and not _ignores_nonblock(st.st_mode):
                 fcntl.fcntl(fd, fcntl.F_SETFL, osflags)
-            except OSError as e:
-                os.close(fd)
-                raise WasiError(errno_of(e)) from None
-        return fd
+        except OSError as e:
+            os.close(fd)
+            raise WasiError(errno_of(e)) from None
+        return fd, stat_of(st)
 
     def readlinkat(self, dirh, name: str) -> str:
         """The text of the symlink `name` (EINVAL if it is not a symlink)."""

@@ -188,8 +188,9 @@ class Resolver:
         return base, name
 
     def open(self, flags: int, mode: int = 0o666):
-        """Open the final component with `flags` (never following it in the kernel); a final symlink
-        is expanded here when following was asked or a slash requires a directory."""
+        """Open the final component with `flags` (never following it in the kernel): (the new
+        handle, its Stat); a final symlink is expanded here when following was asked or a slash
+        requires a directory."""
         while True:
             name = self.walk()
             # Creating with a trailing slash is refused before any lookup (Linux, and wasmtime).
@@ -197,7 +198,7 @@ class Resolver:
                 raise WasiError(Errno.ISDIR)
             want = flags | Open.DIRECTORY if self.dir_required else flags
             try:
-                return self.host.openat(self.base, name, want, mode)
+                return self.host.open_file(self.base, name, want, mode)
             except WasiError as e:
                 if (name == "." or e.errno not in _SYMLINK_SIGNS or not (self.follow or self.dir_required)
                         or not self.expand_if_symlink(name)):
@@ -220,12 +221,12 @@ def plain_name(path: str) -> bool:
 
 
 def open_at(host, start, path: str, flags: int, follow: bool, mode: int = 0o666):
-    """A new handle for `path` beneath directory `start` (see `Resolver.open`)."""
+    """A new handle for `path` beneath directory `start`, and its Stat (see `Resolver.open`)."""
     # The common case, a plain name: `Resolver.open` would make exactly this one openat. Only a
     # symlink met there (to be followed) needs the walk, which then starts afresh.
     if plain_name(path):
         try:
-            return host.openat(start, path, flags, mode)
+            return host.open_file(start, path, flags, mode)
         except WasiError as e:
             if not follow or e.errno not in _SYMLINK_SIGNS:
                 raise

@@ -199,7 +199,7 @@ def plant_open_at(monkeypatch, fault):
     """path_open's resolution replaced by a faulty one: fault(host, start, path) -> (dirh, name)."""
     def evil_open_at(host, start, path, flags, follow, mode=0o666):
         dirh, name = fault(host, start, path)
-        return host.openat(dirh, name, flags, mode)
+        return host.open_file(dirh, name, flags, mode)
     monkeypatch.setattr(syscalls.path, "open_at", evil_open_at)
 
 
@@ -227,8 +227,8 @@ def test_fault_bad_name_to_host(tmp_path, monkeypatch, name):
     """A resolver handing `..` or a whole path to the host: PosixHost would refuse it, but the audit
     stops it first, at the host wrapper (it never reaches PosixHost)."""
     reached = []
-    real = PosixHost.openat
-    monkeypatch.setattr(PosixHost, "openat", lambda self, d, n, *a, **k: (reached.append(n), real(self, d, n, *a, **k))[1])
+    real = PosixHost.open_file
+    monkeypatch.setattr(PosixHost, "open_file", lambda self, d, n, *a, **k: (reached.append(n), real(self, d, n, *a, **k))[1])
     plant_open_at(monkeypatch, lambda host, start, path: (start, name))
     r = cat(tmp_path, audit=True)
     assert r.status == TRAP_STATUS and r.trap.startswith("audit: unsafe effect PathAccess("), r.trap

@@ -139,7 +139,7 @@ def _planted(monkeypatch, fault: str) -> None:
         monkeypatch.setitem(syscalls.HANDLERS, "fd_close", lambda cx, fd: (cx.fds.remove(fd), 0)[1])
     elif fault == "unsafe":  # the resolver hands `..` to the host
         monkeypatch.setattr(syscalls.path, "open_at",
-                            lambda host, start, path, flags, follow, mode=0o666: host.openat(start, "..", flags, mode))
+                            lambda host, start, path, flags, follow, mode=0o666: host.open_file(start, "..", flags, mode))
     elif fault == "trace":  # the recorder loses where a walk's directories lie
         from vwasm.trace import Recorder
         monkeypatch.setattr(Recorder, "opened", lambda self, base_key, handle, name: None)

@@ -647,6 +647,24 @@ def test_fifo_open_does_not_hang(tmp_path):
     assert b.unchanged()
 
 
+def test_regular_files_and_directories_keep_the_nonblocking_open(tmp_path):
+    """A regular file or directory keeps the O_NONBLOCK it was opened with (one fcntl less per open:
+    Linux's I/O on those never consults it); the guest sees the flags it asked for, and blocking I/O."""
+    import fcntl
+    b = Box(tmp_path)
+    (b.box / "f").write_bytes(b"data")
+    (b.box / "d").mkdir(exist_ok=True)
+    for path, oflags in (("f", 0), ("d", 0), ("d", Oflags.DIRECTORY)):
+        e, fd = b.g.open(PRE, path, oflags, base=FILE_RIGHTS if path == "f" else DIR_RIGHTS)
+        assert e == Errno.SUCCESS
+        handle = b.g.cx.fds.get(fd).handle
+        assert fcntl.fcntl(handle, fcntl.F_GETFL) & os.O_NONBLOCK == (0 if oflags else os.O_NONBLOCK)
+        assert b.g.cx.fds.get(fd).fdflags == 0  # what fd_fdstat_get reports
+        if path == "f":
+            assert os.pread(handle, 4, 0) == b"data"
+    b.close()
+
+
 # --- sockets ------------------------------------------------------------------------------------------
 def _sockaddr_in(raw, at, addr: bytes, port: int, family=AddressFamily.INET):
     struct.pack_into("<H2s4s8x", raw, at, family, port.to_bytes(2, "big"), addr)

@@ -77,7 +77,11 @@ class World:
         return (0, ino)
 
     def open(self, path: str, flags: int = Open.READ, follow: bool = True):
-        return open_at(self.host, self.start, path, flags, follow)
+        """The handle `open_at` gives `path` (checked to come with the handle's own stat)."""
+        handle, st = open_at(self.host, self.start, path, flags, follow)
+        now = self.host.fstat(handle)
+        assert (st.dev, st.ino, st.filetype) == (now.dev, now.ino, now.filetype)
+        return handle
 
     def refused(self, path: str, errno: Errno, flags: int = Open.READ, follow: bool = True) -> None:
         with pytest.raises(WasiError) as e:

@@ -201,7 +201,7 @@ def test_audit_trap_is_in_the_trace(tmp_path, monkeypatch):
 
     build_tree(tmp_path / "sandbox", TREE)
     monkeypatch.setattr(syscalls.path, "open_at",
-                        lambda host, start, path, flags, follow, mode=0o666: host.openat(start, "..", flags, mode))
+                        lambda host, start, path, flags, follow, mode=0o666: host.open_file(start, "..", flags, mode))
     out, trace = [], io.StringIO()
     cfg = vwasm.Config()
     cfg.argv = ["p1_cp_cat_ls", "cat", "/sandbox/in.txt"]

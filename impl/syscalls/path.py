@@ -71,20 +71,14 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
     inheriting = rights_inheriting & parent.rights_inheriting
     flags = _open_flags(base & (Rights.FD_READ | Rights.FD_WRITE), oflags, fdflags)
     cx.mem.check(fd_out, 4, 4)
-    handle = open_at(cx.host, parent.handle, path, flags, _follow(dirflags))
-    try:
-        st = cx.host.fstat(handle)
-        if st.filetype == _DIRECTORY:
-            desc = Descriptor(DIR, handle, _DIRECTORY, base & DIR_RIGHTS, inheriting)
-        else:
-            desc = Descriptor(FILE, handle, st.filetype, base & FILE_RIGHTS, inheriting,
-                              fdflags & (Fdflags.APPEND | Fdflags.NONBLOCK | Fdflags.DSYNC
-                                         | Fdflags.RSYNC | Fdflags.SYNC))
-        new = cx.fds.add(desc)
-    except BaseException:
-        cx.host.close(handle)
-        raise
-    cx.mem.put_u32(fd_out, new)
+    # Nothing after the open can fail: the table has room and fd_out was checked (the handle's stat
+    # comes with it), so the new handle is never left behind.
+    handle, st = open_at(cx.host, parent.handle, path, flags, _follow(dirflags))
+    if st.filetype == _DIRECTORY:
+        desc = Descriptor(DIR, handle, _DIRECTORY, base & DIR_RIGHTS, inheriting)
+    else:
+        desc = Descriptor(FILE, handle, st.filetype, base & FILE_RIGHTS, inheriting, fdflags)  # all defined (above)
+    cx.mem.put_u32(fd_out, cx.fds.add(desc))
     return SUCCESS
 
 

@@ -22,14 +22,6 @@ def rewrite(module, name: str, old: str, new: str, handler: bool = True) -> None
         syscalls.HANDLERS[name] = scope[name]
 
 
-@mutant("open_keeps_handle_on_failure", breaks="6 bounded resources: path_open leaks the host handle when "
-        "a step after the open fails", killers=(FAILURES,))
-def open_keeps_handle_on_failure():
-    """Bug when fstat of the new handle fails: the handle is never closed."""
-    from vwasm.syscalls import path
-    rewrite(path, "path_open", "        cx.host.close(handle)\n", "        pass\n")
-
-
 @mutant("resolver_close_stops_at_error", breaks="6 bounded resources: a failing close of a directory walked "
         "through loses the handle just opened and the directories still held", killers=(FAILURES,))
 def resolver_close_stops_at_error():
