@@ -132,6 +132,9 @@ NARROWED = {"read": "fd_read", "pread": "fd_pread", "write": "fd_write", "pwrite
             "allocate": "fd_allocate", "set_size": "fd_filestat_set_size", "set_flags": "fd_fdstat_set_flags",
             "filestat": "fd_filestat_get", "set_times": "fd_filestat_set_times", "readdir": "fd_readdir",
             "open": "path_open"}  # Machine.narrowed: its calls and their handlers
+# Every combination of the four oflags (CREAT 1, DIRECTORY 2, EXCL 4, TRUNC 8), and a bit past them.
+OFLAGS = st.sampled_from([*range(16), 0x10])
+OPEN_FAULTS = ["oflags bit", "directory+trunc", "directory+excl", "fdflags bit", "rights bit", "lookupflags bit"]
 # Every fdflags bit (APPEND, DSYNC, NONBLOCK, RSYNC, SYNC) alone, two together, and a bit past them.
 FDFLAGS = st.sampled_from([0, 1, 2, 4, 8, 0x10, 1 | 4, 2 | 8, 0x20])
 # fst_flags (ATIM 1, ATIM_NOW 2, MTIM 4, MTIM_NOW 8): none, each alone, each time given and the other
@@ -535,6 +538,14 @@ class Machine(RuleBasedStateMachine):
         event(f"final symlink {kind}")
 
     # --- opening and the descriptor table ---------------------------------------------------------
+    def fill_table(self) -> None:
+        """Open directories (`.` of one held) until the table is full: each open a compared step; a
+        few attempts only (every directory may be gone)."""
+        for _ in range(8):
+            if self.mod.cx.fds.full():
+                return
+            self._open(self.dir_at(0), ".", 2, ALL, ALL, False, 0)
+
     def _open(self, dirfd, path, oflags, rb, ri, follow, fdflags):
         free = self.lowest_free()
         self.situation(dirfd, path, follow)
@@ -563,10 +574,30 @@ class Machine(RuleBasedStateMachine):
             raise Counterexample(f"path_open with fdflags {fdflags:#x}: the host file has O_ flags {got:#o}, "
                                  f"not {want:#o}")
 
-    @rule(path=_path_strategy(), oflags=st.sampled_from([0, 1, 2, 5, 8, 1 | 8, 3, 0x10]), rb=RIGHTS, ri=RIGHTS,
-          follow=st.booleans(), fdflags=FDFLAGS, at=FD_INDEX)
+    @rule(path=_path_strategy(), oflags=OFLAGS, rb=RIGHTS, ri=RIGHTS, follow=st.booleans(), fdflags=FDFLAGS,
+          at=FD_INDEX)
     def path_open(self, path, oflags, rb, ri, follow, fdflags, at):
         self._open(self.dir_at(at), path, oflags, rb, ri, follow, fdflags)
+
+    @rule(path=st.sampled_from(["f", "d", "new"]), fault=st.sampled_from(OPEN_FAULTS),
+          where=st.sampled_from(["closed", "file", "stream", "full"]), at=FD_INDEX)
+    def path_open_two_faults(self, path, fault, where, at):
+        """path_open wrong twice at once -- an argument that does not decode, or flags it refuses, and
+        a descriptor that is no directory (closed, a file, a stream) or a full table: the model's order
+        of checks decides which errno the guest sees."""
+        oflags, fdflags, rb, follow = {"oflags bit": (0x10, 0, ALL, 1), "directory+trunc": (2 | 8, 0, ALL, 1),
+                                       "directory+excl": (2 | 4, 0, ALL, 1), "fdflags bit": (0, 0x20, ALL, 1),
+                                       "rights bit": (0, 0, ALL | 1 << 30, 1), "lookupflags bit": (0, 0, ALL, 2)}[fault]
+        if where == "full":
+            self.fill_table()
+            dirfd = self.dir_at(at % 8)
+        elif where == "closed":
+            dirfd = self.lowest_free()
+        elif where == "stream":
+            dirfd = at % 3
+        else:
+            dirfd = self.file_at(at % 12)
+        self._open(dirfd, path, oflags, rb, rb, follow, fdflags)
 
     @rule(path=st.sampled_from(["f", "d/g", "t", "r", "rd/x", "lf", "new", "e/new", "rl"]), rb=RIGHTS,
           oflags=st.sampled_from([0, 1, 8, 9]), at=FD_INDEX)
