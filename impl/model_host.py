@@ -234,10 +234,10 @@ class ModelHost:
         if type(h) is not _Node:
             return h.writev(bufs)
         h = self._file(h)
-        if h.append:
-            h.offset = self.fs.node(h.ino).size
-        n = self.pwritev(h, bufs, h.offset)
-        h.offset += n
+        at = self.fs.node(h.ino).size if h.append else h.offset
+        n = self.pwritev(h, bufs, at)
+        if n:  # Linux: a write of nothing returns before O_APPEND moves the position
+            h.offset = at + n
         return n
 
     def pwritev(self, h, bufs, offset: int) -> int:

@@ -662,10 +662,12 @@ def fd_write(s: State, fd: int, iovs: tuple, outcome: Errno = Errno.SUCCESS):
         return _emit(replace(s, stdout=s.stdout + data), FdAccess(fd)), (len(data),)
     if d.stream == "stderr":
         return _emit(replace(s, stderr=s.stderr + data), FdAccess(fd)), (len(data),)
-    # Append mode writes at the end; the position follows the write.
+    # Append mode writes at the end; the position follows the write. Writing nothing moves nothing
+    # (Linux returns before O_APPEND sets the position).
     at = s.fs.node(d.node).size if d.flags & Fdflags.APPEND else d.offset
     s = _with_fs(s, s.fs.write(d.node, at, data, s.realtime))
-    s = replace(s, fds=s.fds.put(fd, replace(d, offset=at + len(data))))
+    if data:
+        s = replace(s, fds=s.fds.put(fd, replace(d, offset=at + len(data))))
     return _emit(s, FdAccess(fd)), (len(data),)
 
 

@@ -45,7 +45,7 @@ import tempfile
 
 from hypothesis import event, note
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from proofs.core import Counterexample
 from vwasm.model.wasi import DIR_RIGHTS, FILE_RIGHTS, Rights
@@ -951,6 +951,26 @@ class Machine(RuleBasedStateMachine):
         self.step("path_link", lambda: self.sb.path_link(self.s, fd, int(follow), old, fd2, new),
                   (fd, int(follow), ("path", old), fd2, ("path", new)),
                   f"({fd}, {old!r}, {fd2}, {new!r}, follow={follow})", fds=(fd, fd2))
+
+    @initialize()
+    def seeded_cases(self):
+        """Every sequence starts with cases no drawing may miss, leaving the table as it found it:
+        seeded link texts read from /box into buffers of their size and one byte less (an output cut
+        to its buffer), and a descriptor renumbered onto another open one (the displaced one must
+        be closed on the host), then closed."""
+        first, second = self.lowest_free(), self.lowest_free() + 1
+        self._open(3, "f", 0, ALL, ALL, True, 0)
+        self._open(3, "f", 0, ALL, ALL, True, 0)
+        self.step("fd_renumber", lambda: self.sb.fd_renumber(self.s, second, first), (second, first),
+                  f"({second}, {first})", fds=(second, first))
+        self.step("fd_close", lambda: self.sb.fd_close(self.s, first), (first,), f"({first})", fds=(first,))
+        for path in ("lf", "tw"):
+            need = len(SEED["box"][path])
+            for n in (need, need - 1):
+                self.step("path_readlink", lambda n=n, path=path: self.sb.path_readlink(self.s, 3, path, n),
+                          (3, ("path", path), BUF, n, OUT), f"(3, {path!r}, {n})",
+                          result=lambda w: w.get(BUF, w.u32(OUT)), model_result=lambda r: r[0],
+                          outs=((BUF, n), (OUT, 4)), fds=(3,))
 
     @rule(path=_named(LINKS), fit=FIT, at=FD_INDEX)
     def readlink(self, path, fit, at):
