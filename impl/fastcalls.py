@@ -27,6 +27,7 @@ ENTRIES = {
     clock_random.clock_res_get: "vwasm_clock_res_get",
     proc.sched_yield: "vwasm_sched_yield",
 }
+_NAMES = frozenset(handler.__name__ for handler in ENTRIES)  # the imports served (handlers bear their names)
 _API = ("wasmtime_caller_export_get", "wasmtime_caller_context", "wasmtime_memory_data", "wasmtime_memory_data_size")
 
 
@@ -64,9 +65,6 @@ class Library:
 
 
 _loaded: list = []  # [Library or None], once loaded
-
-
-_NAMES = frozenset(handler.__name__ for handler in ENTRIES)  # the imports served (handlers bear their names)
 
 
 def serving(host, audit, only: frozenset | None = None) -> Library | None:

@@ -93,7 +93,7 @@ def _statement_end(tokens, i: int) -> int:
 
 
 def find_mutants(src: str, file: str) -> list[Mutant]:
-    """Every mutation site of one C file, in source order."""
+    """Every mutation site of one C file, in source order (operators.find_mutants numbers them)."""
     tokens = _tokens(src)
     scopes = _scopes(tokens)
     line = lambda offset: src.count("\n", 0, offset) + 1  # noqa: E731
@@ -128,11 +128,6 @@ def find_mutants(src: str, file: str) -> list[Mutant]:
             j = _statement_end(tokens, i)  # an `if`: the test and the statement it guards
             removed = src[start:tokens[j][3]]
             add(i, "drop_stmt", f"removed `{' '.join(removed.split())[:60]}`", start, tokens[j][3], ";")
-    seen: dict[tuple, int] = {}
-    for m in out:
-        k = (m.scope, m.op, m.desc)
-        m.nth = seen.get(k, 0)
-        seen[k] = m.nth + 1
     return out
 
 

@@ -292,8 +292,9 @@ def find_mutants(src: str, file: str, members: dict[str, list[str]], region=lamb
     A C file (the C entries of the trusted base) has its own operators (c_operators.py)."""
     if file.endswith(".c"):
         from . import c_operators
-        return c_operators.find_mutants(src, file)
-    found = _Finder(src, file, members, region).run(ast.parse(src))
+        found = c_operators.find_mutants(src, file)
+    else:
+        found = _Finder(src, file, members, region).run(ast.parse(src))
     # Statement operators were listed per block after the expression walk: sort into source order.
     found.sort(key=lambda m: (m.line, m.op, m.desc))
     seen: dict[tuple, int] = {}

@@ -967,10 +967,7 @@ class Machine(RuleBasedStateMachine):
         for path in ("lf", "tw"):
             need = len(SEED["box"][path])
             for n in (need, need - 1):
-                self.step("path_readlink", lambda n=n, path=path: self.sb.path_readlink(self.s, 3, path, n),
-                          (3, ("path", path), BUF, n, OUT), f"(3, {path!r}, {n})",
-                          result=lambda w: w.get(BUF, w.u32(OUT)), model_result=lambda r: r[0],
-                          outs=((BUF, n), (OUT, 4)), fds=(3,))
+                self.readlink_into(3, path, n)
 
     @rule(path=_named(LINKS), fit=FIT, at=FD_INDEX)
     def readlink(self, path, fit, at):
@@ -987,10 +984,14 @@ class Machine(RuleBasedStateMachine):
             pass
         for f in dict.fromkeys((fit, "exact", "short")):  # the buffer the answer needs, and one byte less
             n = fit_len(f, len(text.encode()))
-            self.step("path_readlink", lambda: self.sb.path_readlink(self.s, fd, path, n),
-                      (fd, ("path", path), BUF, n, OUT), f"({fd}, {path!r}, {n})",
-                      result=lambda w: w.get(BUF, w.u32(OUT)), model_result=lambda r: r[0],
-                      outs=((BUF, n), (OUT, 4)), fds=(fd,))
+            self.readlink_into(fd, path, n)
+
+    def readlink_into(self, fd: int, path: str, n: int) -> None:
+        """path_readlink of `path` from `fd` into a buffer of `n` bytes (the text cut to it)."""
+        self.step("path_readlink", lambda: self.sb.path_readlink(self.s, fd, path, n),
+                  (fd, ("path", path), BUF, n, OUT), f"({fd}, {path!r}, {n})",
+                  result=lambda w: w.get(BUF, w.u32(OUT)), model_result=lambda r: r[0],
+                  outs=((BUF, n), (OUT, 4)), fds=(fd,))
 
     @rule(path=_path_strategy(), follow=st.booleans(), at=FD_INDEX)
     def path_stat(self, path, follow, at):
@@ -1056,10 +1057,7 @@ class Machine(RuleBasedStateMachine):
             if call == "readlink":  # the seeded text, into a buffer of its size and one byte less
                 need = len(SEED["box"][path.split("/")[0]])
                 for n in (need, need - 1):
-                    self.step("path_readlink", lambda n=n, path=path: self.sb.path_readlink(self.s, 3, path, n),
-                              (3, ("path", path), BUF, n, OUT), f"(3, {path!r}, {n})",
-                              result=lambda w: w.get(BUF, w.u32(OUT)), model_result=lambda r: r[0],
-                              outs=((BUF, n), (OUT, 4)), fds=(3,))
+                    self.readlink_into(3, path, n)
             elif call == "create":
                 self._open(3, path, 1, ALL, ALL, True, 0)
             else:
