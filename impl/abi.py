@@ -234,11 +234,13 @@ def link(linker: wasmtime.Linker, store: wasmtime.Store, cx, bind, wasi_exit: Ca
                                                audit.begin, audit.end)
         callback = _CALLBACK(function)
         reg.keep.append(callback)
-        entry = native.entry(handlers[name]) if native is not None else None
-        if entry is None:
+        served = native.serve(handlers[name], callback, cx) if native is not None else None
+        if served is None:
             _new_unchecked(context, functypes[signature].ptr(), callback, None, None, func_out)
-        else:  # the callback is the entry's `env`: what it does not answer goes there
-            _new_unchecked(context, functypes[signature].ptr(), ctypes.c_void_p(entry), callback, None, func_out)
+        else:  # the entry's `env` leads to the callback: what it does not answer goes there
+            entry, env = served
+            reg.keep.append(env)
+            _new_unchecked(context, functypes[signature].ptr(), ctypes.c_void_p(entry), env, None, func_out)
         field, field_len = _FIELDS[name]
         error = _define(linker_ptr, context, module, module_len, field, field_len, extern)
         if error:

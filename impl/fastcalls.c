@@ -1,20 +1,27 @@
-/* The cheapest WASI calls served without entering Python: each entry is a wasmtime unchecked host
- * callback that handles only its call's common, successful case -- a known clock, an aligned
- * pointer whose bytes lie in the caller's memory -- exactly as the Python handler would, and hands
- * every other case (an unknown clock, a pointer that traps) to that handler's own callback, passed
- * as `env`, so errnos and traps are always the Python handler's. vwasm/fastcalls.py loads this
- * library and says which imports may use it; proofs/host/fastcalls.py checks each entry against
- * its handler.
+/* The cheapest WASI calls served without entering Python's interpreter: each entry is a wasmtime
+ * unchecked host callback that handles only its call's common, successful case -- a known clock, a
+ * file descriptor holding the right, an aligned pointer whose bytes lie in the caller's memory --
+ * exactly as the Python handler would, and hands every other case (an unknown clock, a descriptor
+ * that is no file or lacks the right, a pointer that traps) to that handler's own callback, so
+ * errnos and traps are always the Python handler's. vwasm/fastcalls.py loads this library and says
+ * which imports may use it; proofs/host/fastcalls.py checks each entry against its handler.
  *
- * No Python and no wasmtime header: the four wasmtime functions used are given by address, with the
- * layout of wasmtime_extern_t, by vwasm_fast_init (from wasmtime-py's own bindings).
+ * The clock and random entries need no sandbox state; their `env` is the handler's callback. The
+ * offset entries (fd_seek, fd_tell) read the guest's descriptor table itself -- the Python
+ * FdTable, under the GIL, at every call: there is no copy of it here to fall out of step -- and
+ * their `env` is a `table_env`. The four wasmtime functions used are given by address, with the
+ * layout of wasmtime_extern_t, by vwasm_fast_init (from wasmtime-py's own bindings): no wasmtime
+ * header.
  */
-#define _POSIX_C_SOURCE 200809L  /* clock_getres and the CPU-time clocks under -std=c11 */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>  /* first, as Python asks; it sets the POSIX feature macros this file needs */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "wasm memory is little-endian: values are stored with memcpy, so the host must be too"
@@ -41,6 +48,16 @@ static struct {
 /* Calls answered here: a count, so tests and obligations can tell the fast path was taken. */
 static uint64_t served;
 
+/* The attribute names read, made by vwasm_fast_init. */
+enum { FDS, TABLE, KIND, HANDLE, RIGHTS, N_NAMES };
+static PyObject *names[N_NAMES];
+static const char *const NAME_TEXT[] = {"fds", "_fds", "kind", "handle", "rights_base"};
+
+/* A new reference to `object.names[which]`, or NULL (also for no object). */
+static PyObject *attribute(PyObject *object, int which) {
+    return object ? PyObject_GetAttr(object, names[which]) : NULL;
+}
+
 int vwasm_fast_init(void *export_get, void *caller_context, void *memory_data, void *memory_data_size,
                     size_t extern_size, size_t of_offset, unsigned memory_kind, size_t raw_size) {
     if (extern_size > EXTERN_ROOM || raw_size % 8 != 0 || raw_size == 0)
@@ -52,7 +69,13 @@ int vwasm_fast_init(void *export_get, void *caller_context, void *memory_data, v
     api.of_offset = of_offset;
     api.memory_kind = (uint8_t)memory_kind;
     api.stride = raw_size / 8;
-    return 0;
+    PyGILState_STATE gil = PyGILState_Ensure();  /* ctypes calls this without it */
+    int made = 0;
+    for (int i = 0; i < N_NAMES; i++)
+        made += names[i] || (names[i] = PyUnicode_InternFromString(NAME_TEXT[i]));
+    PyErr_Clear();
+    PyGILState_Release(gil);
+    return made == N_NAMES ? 0 : -1;
 }
 
 uint64_t vwasm_fast_served(void) {
@@ -64,19 +87,25 @@ static uint32_t arg_u32(const uint64_t *raw, size_t j) {
     return (uint32_t)raw[j * api.stride];
 }
 
-/* The 8 bytes at guest address `ptr` of the calling instance's exported memory, or NULL when the
- * Python handler must decide: no memory export, a misaligned pointer, or bytes past the end. */
-static uint8_t *u64_slot(void *caller, uint32_t ptr) {
+/* The `len` bytes at guest address `ptr` of the calling instance's exported memory, or NULL when
+ * the Python handler must decide: no memory export, `ptr` not a multiple of `align` (a power of
+ * two), or bytes past the end. */
+static uint8_t *guest_bytes(void *caller, uint32_t ptr, uint32_t len, uint32_t align) {
     _Alignas(16) uint8_t item[EXTERN_ROOM];
-    if (ptr & 7)
+    if (ptr & (align - 1))
         return NULL;
     if (!api.export_get(caller, "memory", 6, item) || item[0] != api.memory_kind)
         return NULL;
     const void *context = api.caller_context(caller);
     const void *memory = item + api.of_offset;
-    if ((uint64_t)ptr + 8 > api.memory_data_size(context, memory))
+    if ((uint64_t)ptr + len > api.memory_data_size(context, memory))
         return NULL;
     return api.memory_data(context, memory) + ptr;
+}
+
+/* The 8 bytes of a u64 result at `ptr`. */
+static uint8_t *u64_slot(void *caller, uint32_t ptr) {
+    return guest_bytes(caller, ptr, 8, 8);
 }
 
 /* The preview1 clock ids, in order, as POSIX clocks. */
@@ -128,4 +157,88 @@ size_t vwasm_sched_yield(void *env, void *caller, uint64_t *raw, size_t count) {
     raw[0] = 0;
     __atomic_add_fetch(&served, 1, __ATOMIC_RELAXED);
     return 0;
+}
+
+/* random_get(buf: ptr<u8>, len: u32) -> errno: getrandom(2) straight into guest memory, as the
+ * handler's os.urandom reads it (blocking only until the kernel's pool is first initialised). A short
+ * read (possible past 256 bytes) goes to the handler, which fills the whole buffer again. */
+size_t vwasm_random_get(void *env, void *caller, uint64_t *raw, size_t count) {
+    uint32_t len = arg_u32(raw, 1);
+    uint8_t *buf = guest_bytes(caller, arg_u32(raw, 0), len, 1);
+    if (buf && (len == 0 || getrandom(buf, len, 0) == (ssize_t)len)) {
+        raw[0] = 0;
+        __atomic_add_fetch(&served, 1, __ATOMIC_RELAXED);
+        return 0;
+    }
+    return ((callback_t)env)(NULL, caller, raw, count);
+}
+
+/* --- the offset calls: the descriptor table is the Python FdTable ---------------------------- */
+
+/* What an offset entry's `env` points to (made by vwasm/fastcalls.py, one per import per store). */
+struct table_env {
+    callback_t fallback;   /* the import's Python callback */
+    PyObject *context;     /* the store's vwasm Context (its `fds`: the FdTable); kept alive by Python */
+    uint64_t query_right;  /* the rights fd_tell, or fd_seek(fd, 0, CUR), needs (model/rights.py) */
+    uint64_t move_right;   /* the rights any other fd_seek needs */
+};
+
+/* The host fd of guest descriptor `fd` if it is a file (kind "file", as the Python handlers' _FILES)
+ * whose base rights hold every bit of `right`, and its handle a host fd; otherwise -1. Called with
+ * the GIL held; leaves no Python error set. */
+static int file_fd(PyObject *context, uint32_t fd, uint64_t right) {
+    int out = -1;
+    PyObject *table = attribute(context, FDS);
+    PyObject *fds = attribute(table, TABLE);
+    PyObject *key = PyLong_FromUnsignedLong(fd);
+    PyObject *desc = fds && key && PyDict_CheckExact(fds) ? PyDict_GetItemWithError(fds, key) : NULL;  /* borrowed */
+    PyObject *kind = attribute(desc, KIND), *handle = attribute(desc, HANDLE), *rights = attribute(desc, RIGHTS);
+    if (kind && handle && rights && PyUnicode_Check(kind) && PyUnicode_CompareWithASCIIString(kind, "file") == 0
+            && PyLong_CheckExact(handle) && PyLong_CheckExact(rights)) {
+        uint64_t held = PyLong_AsUnsignedLongLong(rights);
+        long host_fd = PyLong_AsLong(handle);
+        if (!PyErr_Occurred() && (right & ~held) == 0 && host_fd >= 0 && host_fd <= INT_MAX)
+            out = (int)host_fd;
+    }
+    PyErr_Clear();
+    Py_XDECREF(rights), Py_XDECREF(handle), Py_XDECREF(kind);
+    Py_XDECREF(key), Py_XDECREF(fds), Py_XDECREF(table);
+    return out;
+}
+
+/* lseek(2) on guest descriptor `fd`'s host fd, which must hold `right`: the new offset, or -1 (the
+ * handler then decides). wasm's whence values are POSIX's (SET 0, CUR 1, END 2), as PosixHost.seek
+ * passes them on. */
+static off_t seek(const struct table_env *env, uint32_t fd, int64_t offset, int whence, uint64_t right) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int host_fd = file_fd(env->context, fd, right);
+    PyGILState_Release(gil);
+    return host_fd < 0 ? -1 : lseek(host_fd, offset, whence);
+}
+
+_Static_assert(SEEK_SET == 0 && SEEK_CUR == 1 && SEEK_END == 2, "wasm's whence values are POSIX's");
+
+/* fd_seek(fd: u32, offset: s64, whence: u8, newoffset: ptr<u64>) -> errno */
+size_t vwasm_fd_seek(void *env, void *caller, uint64_t *raw, size_t count) {
+    const struct table_env *e = env;
+    int64_t offset = (int64_t)raw[api.stride];
+    uint32_t whence = arg_u32(raw, 2);
+    if (whence <= SEEK_END) {
+        uint8_t *slot = u64_slot(caller, arg_u32(raw, 3));
+        uint64_t right = offset == 0 && whence == SEEK_CUR ? e->query_right : e->move_right;
+        off_t at = slot ? seek(e, arg_u32(raw, 0), offset, (int)whence, right) : -1;
+        if (at >= 0)
+            return succeed(raw, slot, (uint64_t)at);
+    }
+    return e->fallback(NULL, caller, raw, count);
+}
+
+/* fd_tell(fd: u32, offset: ptr<u64>) -> errno */
+size_t vwasm_fd_tell(void *env, void *caller, uint64_t *raw, size_t count) {
+    const struct table_env *e = env;
+    uint8_t *slot = u64_slot(caller, arg_u32(raw, 1));
+    off_t at = slot ? seek(e, arg_u32(raw, 0), 0, SEEK_CUR, e->query_right) : -1;
+    if (at >= 0)
+        return succeed(raw, slot, (uint64_t)at);
+    return e->fallback(NULL, caller, raw, count);
 }

@@ -1,15 +1,18 @@
 """The cheapest calls served in C (`impl/fastcalls.c`, built into the package as `_fastcalls`).
 
-A host call through ctypes costs ~1 µs before its handler does anything; wasmtime's own clock read
-costs ~0.1 µs. For the calls a program makes most often and that need no sandbox state --
-`clock_time_get`, `clock_res_get`, `sched_yield` -- the C entry answers the common case itself and
-hands every other case (an unknown clock id, a pointer that traps) to the import's Python callback,
-so every errno and trap is still the handler's (checked by the obligation `host.fastcalls`).
+A host call through ctypes costs 1-2 µs before its handler does anything; wasmtime's own clock read,
+`fd_tell` or `random_get` costs ~0.2 µs. For the calls a program may make in a tight loop and that
+do little -- `clock_time_get`, `clock_res_get`, `sched_yield`, `random_get`, and `fd_seek` /
+`fd_tell` on a file -- the C entry answers the common case itself and hands every other case (an
+unknown clock id, a descriptor that is no file or lacks the right, a pointer that traps) to the
+import's Python callback, so every errno and trap is still the handler's (checked by the obligation
+`host.fastcalls`). The offset entries look the descriptor up in the store's own FdTable at every
+call (under the GIL): the table stays the one place descriptors live.
 
 An entry is used only where nothing could tell the difference (`serving`): the host is PosixHost
-(whose clocks are the ones C reads), audit mode is off (it must see every call), and the import's
-handler is the one the entry replaces (`ENTRIES`: a stand-in handler is called as usual). Without the
-library (a build without a C compiler) every call goes through Python.
+(whose clocks, randomness and fds are the ones C uses), audit mode is off (it must see every call),
+and the import's handler is the one the entry replaces (`ENTRIES`: a stand-in handler is called as
+usual). Without the library (a build without a C compiler) every call goes through Python.
 """
 from __future__ import annotations
 
@@ -19,13 +22,24 @@ import os
 
 from wasmtime import _ffi as ffi
 
-from .syscalls import clock_random, proc
+from vwasm.model.rights import need
+
+from .syscalls import clock_random, fd, proc
 
 # Each handler and the C function that serves its common case.
 ENTRIES = {
     clock_random.clock_time_get: "vwasm_clock_time_get",
     clock_random.clock_res_get: "vwasm_clock_res_get",
     proc.sched_yield: "vwasm_sched_yield",
+    clock_random.random_get: "vwasm_random_get",
+    fd.fd_seek: "vwasm_fd_seek",
+    fd.fd_tell: "vwasm_fd_tell",
+}
+# The entries that read the descriptor table, with the rights their handlers ask for: (a query of
+# the offset, a move of it). Their `env` is a TableEnv; the others' is the handler's callback.
+TABLE_RIGHTS = {
+    fd.fd_seek: (need("fd_seek", "fd", "query"), need("fd_seek", "fd", "moves")),
+    fd.fd_tell: (need("fd_tell"), need("fd_tell")),
 }
 _NAMES = frozenset(handler.__name__ for handler in ENTRIES)  # the imports served (handlers bear their names)
 _API = ("wasmtime_caller_export_get", "wasmtime_caller_context", "wasmtime_memory_data", "wasmtime_memory_data_size")
@@ -40,9 +54,17 @@ def library_path(directory: str = os.path.dirname(__file__)) -> str | None:
     return None
 
 
+class TableEnv(ctypes.Structure):
+    """fastcalls.c's `struct table_env`: an offset entry's fallback, Context and rights."""
+
+    _fields_ = [("fallback", ctypes.c_void_p), ("context", ctypes.py_object),
+                ("query_right", ctypes.c_uint64), ("move_right", ctypes.c_uint64)]
+
+
 class Library:
-    """A loaded build of fastcalls.c: `entry(handler)` is the address of the C function serving that
-    handler's import (or None), `served()` how many calls the C functions have answered themselves."""
+    """A loaded build of fastcalls.c: `serve(handler, callback, cx)` is the C function serving that
+    handler's import and its `env` (or None), `served()` how many calls the C functions have
+    answered themselves."""
 
     def __init__(self, path: str) -> None:
         self.dll = ctypes.CDLL(path)
@@ -57,8 +79,17 @@ class Library:
         self._entries = {handler: ctypes.cast(self.dll[name], ctypes.c_void_p).value
                          for handler, name in ENTRIES.items()}
 
-    def entry(self, handler) -> int | None:
-        return self._entries.get(handler)
+    def serve(self, handler, callback, cx) -> tuple[int, object] | None:
+        """(the entry's address, its `env`: a ctypes object to pass as a pointer and keep as long as
+        the store) for the import of `handler` whose Python callback is `callback`, in Context `cx`;
+        None if no entry serves it."""
+        entry = self._entries.get(handler)
+        if entry is None:
+            return None
+        rights = TABLE_RIGHTS.get(handler)
+        if rights is None:
+            return entry, callback
+        return entry, ctypes.pointer(TableEnv(ctypes.cast(callback, ctypes.c_void_p).value, cx, *rights))
 
     def served(self) -> int:
         return self.dll.vwasm_fast_served()

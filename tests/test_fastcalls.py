@@ -8,9 +8,9 @@ import wasmtime
 
 import vwasm
 from vwasm import fastcalls
-from vwasm.model.wasi import Clockid
+from vwasm.model.wasi import Clockid, Errno
 from vwasm.model_host import ModelHost
-from vwasm.syscalls import clock_random
+from vwasm.syscalls import args_env, clock_random
 
 GUEST = """(module
   (import "wasi_snapshot_preview1" "clock_time_get" (func $time (param i32 i64 i32) (result i32)))
@@ -35,13 +35,58 @@ def _now(config=None, host=None, clock=Clockid.MONOTONIC) -> tuple[int, int]:
 def test_the_library_is_built_and_loads():
     assert fastcalls.library_path() is not None, "impl/fastcalls.c is not built: run `make build`"
     assert fastcalls.library() is not None
-    assert fastcalls.library().entry(clock_random.clock_time_get) is not None
+    assert all(fastcalls.library().serve(handler, None, None) for handler in fastcalls.ENTRIES)
+    assert fastcalls.library().serve(args_env.args_get, None, None) is None
 
 
 def test_a_plain_store_reads_the_clock_in_c():
     value, served = _now()
     assert served == 1
     assert 0 < value <= __import__("time").monotonic_ns()
+
+
+SEEKER = """(module
+  (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_seek" (func $seek (param i32 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_tell" (func $tell (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "f")
+  (func (export "open") (result i32)
+    (drop (call $open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0)
+                      (i64.const 0x3fffffff) (i64.const 0x3fffffff) (i32.const 0) (i32.const 8)))  ;; every right
+    (i32.load (i32.const 8)))
+  (func (export "seek") (param i32 i64 i32) (result i32) (call $seek (local.get 0) (local.get 1) (local.get 2) (i32.const 16)))
+  (func (export "tell") (param i32) (result i32) (call $tell (local.get 0) (i32.const 16)))
+  (func (export "at") (result i64) (i64.load (i32.const 16)))
+  (func (export "close") (param i32) (result i32) (call $close (local.get 0))))"""
+
+
+def test_seek_and_tell_on_a_file_are_answered_in_c_from_the_live_table(tmp_path):
+    (tmp_path / "f").write_bytes(b"0123456789")
+    config = vwasm.Config()
+    config.preopen_dir(str(tmp_path), "/box")
+    engine = wasmtime.Engine()
+    store, linker = wasmtime.Store(engine), wasmtime.Linker(engine)
+    wasi = vwasm.define_wasi(linker, store, config)
+    exports = linker.instantiate(store, wasmtime.Module(engine, SEEKER)).exports(store)
+    lib = fastcalls.library()
+    fd = exports["open"](store)
+    served = lib.served()
+    assert exports["seek"](store, fd, 4, 0) == 0 and exports["at"](store) == 4
+    assert exports["seek"](store, fd, -1, 2) == 0 and exports["at"](store) == 9  # from the end
+    assert exports["tell"](store, fd) == 0 and exports["at"](store) == 9
+    assert lib.served() - served == 3
+    host_fd = wasi.cx.fds.get(fd).handle
+    assert exports["close"](store, fd) == 0
+    served = lib.served()
+    assert exports["tell"](store, fd) == Errno.BADF  # the closed number: the handler's answer
+    assert exports["seek"](store, 0, 0, 0) == Errno.SPIPE  # stdin has no offset
+    assert exports["seek"](store, 3, 0, 0) == Errno.BADF  # nor has the preopened directory
+    assert lib.served() == served
+    wasi.close()
+    with __import__("pytest").raises(OSError):
+        __import__("os").fstat(host_fd)  # closed on the host too: C held nothing of it
 
 
 def test_audit_mode_and_other_hosts_see_every_call():

@@ -66,6 +66,22 @@ int main(int argc, char **argv) {
     t0 = now_ns();
     for (long i = 0; i < n; i++) if (stat(path, &st)) { perror("stat"); return 1; }
     t1 = now_ns();
+  } else if (!strcmp(mode, "seek") || !strcmp(mode, "tell")) {
+    /* An offset moved (to i mod 4096 from the start) or asked for, on a 4 KiB file. */
+    snprintf(path, sizeof path, "%s/seek.bin", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || write(fd, buf, sizeof buf) != sizeof buf) { perror("seek file"); return 1; }
+    __wasi_filesize_t at;
+    int tell = !strcmp(mode, "tell");
+    t0 = now_ns();
+    for (long i = 0; i < n; i++)
+      if (tell ? __wasi_fd_tell(fd, &at) : __wasi_fd_seek(fd, i & 4095, __WASI_WHENCE_SET, &at)) return 1;
+    t1 = now_ns();
+    close(fd);
+  } else if (!strcmp(mode, "random")) {
+    t0 = now_ns();
+    for (long i = 0; i < n; i++) if (__wasi_random_get((uint8_t *)buf, 16)) return 1;
+    t1 = now_ns();
   } else if (!strcmp(mode, "openclose")) {
     snprintf(path, sizeof path, "%s/oc.txt", dir);
     close(open(path, O_WRONLY | O_CREAT, 0644));

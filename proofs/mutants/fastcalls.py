@@ -21,7 +21,7 @@ def _edit(old: str, new: str) -> None:
         "the handler traps", killers=FAST)
 def fast_alignment_unchecked():
     """Bug in the C entries' pointer test: only 4-byte alignment asked of a u64 pointer."""
-    _edit("if (ptr & 7)", "if (ptr & 3)")
+    _edit("return guest_bytes(caller, ptr, 8, 8);", "return guest_bytes(caller, ptr, 8, 4);")
 
 
 @mutant("fast_clocks_swapped", breaks="WASI semantics: clock_time_get(REALTIME) reads the monotonic clock",
@@ -63,4 +63,37 @@ def fast_used_in_audit():
         "to, outside the guest's memory", killers=FAST)
 def fast_end_unchecked():
     """Bug in the C entries' bounds test: none (the write lands past the end of linear memory)."""
-    _edit("if ((uint64_t)ptr + 8 > api.memory_data_size(context, memory))\n        return NULL;", "")
+    _edit("if ((uint64_t)ptr + len > api.memory_data_size(context, memory))\n        return NULL;", "")
+
+
+@mutant("fast_seek_rights_unchecked", breaks="rights: fd_seek moves a descriptor that holds only the right to ask "
+        "where it is (the handler: ENOTCAPABLE)", killers=FAST)
+def fast_seek_rights_unchecked():
+    """Bug in the offset entries' descriptor test: the rights are read but never compared."""
+    _edit("(right & ~held) == 0 && ", "")
+
+
+@mutant("fast_seek_rights_swapped", breaks="rights: fd_seek moves a descriptor that holds only the right to ask "
+        "where it is, and refuses a query to one that holds only the right to move", killers=FAST)
+def fast_seek_rights_swapped():
+    """Bug in fd_seek's entry: a query asks for the right to move, a move for the right to ask."""
+    _edit("? e->query_right : e->move_right", "? e->move_right : e->query_right")
+
+
+@mutant("fast_seek_stale_descriptor", breaks="fd isolation: fd_seek moves the host fd a guest number named once, "
+        "after the number was closed or renumbered onto another file", killers=FAST)
+def fast_seek_stale_descriptor():
+    """Bug in the offset entries: the first lookup's host fd is remembered, as a copy of the table would be
+    if it were not kept in step."""
+    _edit("static int file_fd(PyObject *context, uint32_t fd, uint64_t right) {\n    int out = -1;",
+          "static int file_fd(PyObject *context, uint32_t fd, uint64_t right) {\n    static int first = -1;\n"
+          "    if (first >= 0) return first;\n    int out = -1;")
+    _edit("    PyErr_Clear();\n    Py_XDECREF(rights)", "    if (out >= 0) first = out;\n    PyErr_Clear();\n    Py_XDECREF(rights)")
+
+
+@mutant("fast_whence_unchecked", breaks="WASI semantics: fd_seek with an undefined whence (3: Linux's SEEK_DATA) "
+        "succeeds, where the handler answers EINVAL", killers=FAST)
+def fast_whence_unchecked():
+    """Bug in fd_seek's entry: the whence is passed to lseek(2) unchecked."""
+    _edit("if (whence <= SEEK_END) {", "if (1) {")
+
