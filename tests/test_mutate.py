@@ -52,10 +52,10 @@ def test_c_mutants_are_single_compilable_edits_of_the_c_entries():
     mutants = c_operators.find_mutants(src, "impl/fastcalls.c")
     assert {"cmp", "arith", "bool", "drop_not", "const", "swap_name", "drop_stmt"} <= {m.op for m in mutants}
     assert all(m.scope != "<file>" or m.op == "swap_name" for m in mutants)  # layouts are not mutated
-    bounds = [m for m in mutants if m.scope == "u64_slot" and m.op == "drop_stmt" and "ptr + 8" in m.desc]
+    bounds = [m for m in mutants if m.scope == "guest_bytes" and m.op == "drop_stmt" and "ptr + len" in m.desc]
     assert len(bounds) == 1
     text = c_operators.apply(src, bounds[0])
-    assert "ptr + 8 >" not in text and len(text) < len(src)
+    assert "ptr + len >" not in text and len(text) < len(src)
     broken = c_operators.Mutant("impl/fastcalls.c", 1, "const", "x", "f", change=("text", 0, 0, "not C "))
     with pytest.raises(ValueError, match="does not compile"):
         c_operators.apply(src, broken)

@@ -12,9 +12,11 @@ import contextlib
 import io
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from pathlib import Path
@@ -75,7 +77,12 @@ TABLE_PHASES = (
 )
 N_SEEK_CASES = len(TABLE_PHASES) * len(SEEK_FDS) * len(SEEK_POINTERS) * (len(SEEK_OFFSETS) * len(WHENCES) + 1)
 N_RANDOM_CASES = len(PAGES) * len(RANDOM_LENGTHS) * len(RANDOM_POINTERS)
-N_CASES = N_CLOCK_CASES + N_RANDOM_CASES + N_SEEK_CASES
+POOL_DRAWS = 1024  # 16-byte draws straight from the library: 16 KiB, four refills of the one-page pool
+POOL_SIZES = range(0, 300)  # through the pool's limit (256) and past it
+POOL_PAGE_BYTES = 4096 - 16  # the pool's bytes: a page less its lock and count
+THREAD_DRAWS = 50_000  # 16-byte draws by each of two threads at once
+N_POOL_CASES = POOL_DRAWS + len(POOL_SIZES) + 2 * THREAD_DRAWS + 1  # pool_cases: draws, sizes, threads, the fork
+N_CASES = N_CLOCK_CASES + N_RANDOM_CASES + N_SEEK_CASES + N_POOL_CASES
 
 GUEST_TEMPLATE = """(module
   (import "wasi_snapshot_preview1" "clock_time_get" (func $time (param i32 i64 i32) (result i32)))
@@ -222,19 +229,44 @@ def clock_case(guests, call: str, clock: int, args: tuple, ptr: int) -> bool:
     return True
 
 
-def run_cases_apart(path: Path) -> tuple[int, int]:
-    """`run_cases` over the library at `path` in a process of its own: a C entry that writes where it
-    must not may crash the process, and that is a counterexample too, not the end of the run."""
-    done = subprocess.run([sys.executable, "-m", "proofs.host.fastcalls", str(path)], cwd=HERE,
-                          capture_output=True, text=True, timeout=120)
-    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
+CASE_LIMIT = 10  # seconds between two lines of the cases' process (a case takes ~1 ms, a line under 1 s): a hang
+
+
+def run_cases_apart(path: Path) -> tuple[int, int, int]:
+    """`run_cases` and `pool_cases` over the library at `path` in a process of its own: a C entry that
+    writes where it must not may crash the process, or one that never returns hang it, and that is a
+    counterexample too, not the end of the run. (cases from wasm, successes among them, draws of the
+    random pool checked)"""
+    errors = tempfile.TemporaryFile("w+")  # not a pipe: a full one would stall the child
+    child = subprocess.Popen([sys.executable, "-m", "proofs.host.fastcalls", str(path)], cwd=HERE,
+                             stdout=subprocess.PIPE, stderr=errors, text=True)
+    lines: list[dict] = []
+    try:
+        while True:
+            if not select.select([child.stdout], [], [], CASE_LIMIT)[0]:
+                last = lines[-1]["case"] if lines else "before the first case"
+                raise Counterexample(f"the cases' process hung: nothing for {CASE_LIMIT} s after {last}")
+            line = child.stdout.readline()
+            if not line:
+                break
+            if line.startswith("{"):
+                lines.append(json.loads(line))
+        child.wait(timeout=CASE_LIMIT)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        child.stdout.close()
+        errors.seek(0)
+        stderr = errors.read()
+        errors.close()
+    if child.returncode != 0 or not lines:
         last = lines[-1]["case"] if lines else "before the first case"
-        raise Counterexample(f"the cases' process ended with status {done.returncode} (after {last}): "
-                             f"{done.stderr.strip()[-600:]}")
+        raise Counterexample(f"the cases' process ended with status {child.returncode} (after {last}): "
+                             f"{stderr.strip()[-600:]}")
     if "counterexample" in lines[-1]:
         raise Counterexample(lines[-1]["counterexample"])
-    return lines[-1]["cases"], lines[-1]["successes"]
+    return lines[-1]["cases"], lines[-1]["successes"], lines[-1]["pool"]
 
 
 def run_cases(engine, module, library) -> tuple[int, int]:
@@ -344,6 +376,75 @@ def seek_cases(guests, library, size: int, phase: int) -> tuple[int, int]:
         cases += 1
         successes += ok
     return cases, successes
+
+
+def pool_cases(path: Path) -> int:
+    """`vwasm_fast_random`, random_get's source, called directly: every draw succeeds; 16-byte draws
+    across several refills are all different and none is zero (each byte handed out once), also
+    when two threads draw at once; a draw of 16 bytes or more is never zero; and after a fork the
+    child's bytes are not the parent's (the pool is wiped in the child). The number of draws checked."""
+    import ctypes
+    draw = ctypes.CDLL(str(path)).vwasm_fast_random
+    draw.restype, draw.argtypes = ctypes.c_bool, [ctypes.c_char_p, ctypes.c_uint32]
+
+    print(json.dumps({"case": "draws of random_get's pool"}), flush=True)
+
+    def take(n: int) -> bytes:
+        buf = ctypes.create_string_buffer(n)
+        if not draw(buf, n):
+            raise Counterexample(f"vwasm_fast_random({n}) failed")
+        return buf.raw
+
+    refills = ctypes.CDLL(str(path)).vwasm_fast_refills
+    refills.restype = ctypes.c_uint64
+    before = refills()
+    seen = {take(16) for _ in range(POOL_DRAWS)}
+    if len(seen) != POOL_DRAWS or bytes(16) in seen:
+        raise Counterexample(f"{POOL_DRAWS} draws of 16 bytes: {POOL_DRAWS - len(seen)} repeated, or one zero")
+    # The pool serves them (Linux 4.14+ has MADV_WIPEONFORK): a page refilled only when it runs short.
+    if not 0 < refills() - before <= POOL_DRAWS * 16 // POOL_PAGE_BYTES + 1:
+        raise Counterexample(f"{POOL_DRAWS} draws of 16 bytes refilled the pool {refills() - before} times "
+                             f"(it holds {POOL_PAGE_BYTES} bytes)")
+    for n in POOL_SIZES:
+        if take(n) == bytes(n) and n >= 16:
+            raise Counterexample(f"a draw of {n} bytes was all zero")
+    print(json.dumps({"case": "two threads drawing from random_get's pool"}), flush=True)
+    # Two threads drawing at once (ctypes lets go of the GIL): no byte string drawn twice.
+    drawn: list[list[bytes]] = [[], []]
+    threads = [threading.Thread(target=lambda out=out: out.extend(take(16) for _ in range(THREAD_DRAWS)))
+               for out in drawn]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if len(set(drawn[0] + drawn[1])) != 2 * THREAD_DRAWS:
+        raise Counterexample(f"two threads' {THREAD_DRAWS} draws of 16 bytes each: some drawn twice")
+    print(json.dumps({"case": "a fork between draws from random_get's pool"}), flush=True)
+    take(16)  # the pool holds bytes now: a child that kept them would hand them out next
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next bytes, then out
+        try:
+            os.write(w, take(16) + take(16))
+        finally:
+            os._exit(0)
+    os.close(w)
+    ours = take(16) + take(16)
+    theirs = b""
+    deadline = time.monotonic() + 30
+    while len(theirs) < 32 and time.monotonic() < deadline:
+        if select.select([r], [], [], 1)[0]:
+            chunk = os.read(r, 32)
+            if not chunk:
+                break
+            theirs += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    if len(theirs) != 32:
+        raise Counterexample("a forked child could not draw random bytes (a lock held across the fork?)")
+    if theirs == ours:
+        raise Counterexample("after a fork, the child drew the parent's random bytes")
+    return N_POOL_CASES
 
 
 def first_call(guest, library) -> None:
@@ -464,10 +565,11 @@ def check_selection(engine, module, library) -> int:
 
 
 @obligation("host.fastcalls", family=HOST, tool="enumeration", guarantee="1 memory isolation, 5 no host crash",
-            bound=f"{N_CASES} cases from real wasm, with the C entries and with the handlers alone: "
+            bound=f"{N_CASES - N_POOL_CASES} cases from real wasm, with the C entries and with the handlers alone: "
                   f"{N_CLOCK_CASES} clock (call, id, precision, pointer, memory size), {N_RANDOM_CASES} random_get "
                   f"(length, pointer, memory size), {N_SEEK_CASES} fd_seek/fd_tell (table state, descriptor, "
-                  "offset, whence, pointer); guests without a memory; audit mode and ModelHost; the init's layouts",
+                  f"offset, whence, pointer); {N_POOL_CASES} draws of random_get's pool, a fork among them; "
+                  "guests without a memory; audit mode and ModelHost; the init's layouts",
             budget=90)
 def fast_calls() -> Outcome:
     """The C entries (`impl/fastcalls.c`), built from the tree's source as the package is, against the
@@ -480,7 +582,9 @@ def fast_calls() -> Outcome:
       readings of that clock just before and after the call, a resolution is the handler's;
     - `random_get`: lengths up to a page (past 256 bytes getrandom may return short), buffers flush with
       the end, one byte past it, wrapping; nothing is written outside the buffer, and a buffer of 16
-      bytes or more is filled;
+      bytes or more is filled; its pool of kernel bytes, drawn from directly, hands out each byte once
+      (16-byte draws across several refills all differ, none is zero, two threads drawing at once
+      included) and none to a forked child that its parent holds;
     - `fd_seek` and `fd_tell`, over a descriptor table the guest builds and changes: the standard
       streams, the preopened directory, files holding every right, only the right to ask where they
       are, only the right to move, a number freed by fd_close, a file moved by fd_renumber onto an open
@@ -496,13 +600,14 @@ def fast_calls() -> Outcome:
     with tempfile.TemporaryDirectory(prefix="vwasm-fastcalls-") as tmp:
         path = build(c_source(), Path(tmp))
         layouts = check_layouts(path)
-        cases, successes = run_cases_apart(path)
+        cases, successes, pool = run_cases_apart(path)
         engine = wasmtime.Engine()
         selection = check_selection(engine, wasmtime.Module(engine, GUEST), fastcalls.Library(str(path)))
-    if cases < N_CASES + N_MEMORYLESS or not 0 < successes < cases:
-        raise TooLittleEvidence(f"{cases} cases, {successes} successes")
+    if cases + pool < N_CASES + N_MEMORYLESS or not 0 < successes < cases:
+        raise TooLittleEvidence(f"{cases} cases, {successes} successes, {pool} draws")
     return Outcome(f"{cases} cases from wasm ({successes} answered by the C entries, {cases - successes} passed "
-                   f"to the handlers) end alike with and without them; {selection} configurations use none; "
+                   f"to the handlers) end alike with and without them; {pool} draws of random_get's pool "
+                   f"(distinct, never zero, not shared with a forked child); {selection} configurations use none; "
                    f"{layouts} layouts refused or accepted as they must be "
                    f"({time.perf_counter() - t0:.1f} s)", status="checked")
 
@@ -512,13 +617,15 @@ def main(path: str) -> None:
     import wasmtime
 
     from vwasm import fastcalls
+    print(json.dumps({"case": "compiling the guest"}), flush=True)
     engine = wasmtime.Engine()
     try:
         cases, successes = run_cases(engine, wasmtime.Module(engine, GUEST), fastcalls.Library(path))
+        pool = pool_cases(Path(path))
     except Counterexample as e:
         print(json.dumps({"counterexample": str(e)}))
     else:
-        print(json.dumps({"cases": cases, "successes": successes}))
+        print(json.dumps({"cases": cases, "successes": successes, "pool": pool}))
 
 
 if __name__ == "__main__":

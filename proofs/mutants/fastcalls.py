@@ -97,3 +97,24 @@ def fast_whence_unchecked():
     """Bug in fd_seek's entry: the whence is passed to lseek(2) unchecked."""
     _edit("if (whence <= SEEK_END) {", "if (1) {")
 
+
+
+@mutant("fast_pool_kept_across_fork", breaks="randomness: a forked child hands out the random bytes its parent "
+        "fetched, so parent and child guests draw the same bytes", killers=FAST)
+def fast_pool_kept_across_fork():
+    """Bug in random_get's pool: its page is not marked MADV_WIPEONFORK."""
+    _edit("if (madvise(page, sizeof *pool, MADV_WIPEONFORK) != 0) {", "if (0) {")
+
+
+@mutant("fast_pool_bytes_reused", breaks="randomness: random_get hands out the same pool bytes again and again",
+        killers=FAST)
+def fast_pool_bytes_reused():
+    """Bug in drawing from random_get's pool: always from its start, not from what is left."""
+    _edit("memcpy(out, pool->bytes + pool->left, len);", "memcpy(out, pool->bytes, len);")
+
+
+@mutant("fast_pool_lock_kept", breaks="5 no host crash: random_get's pool is never unlocked, so the second draw "
+        "waits forever (the host hangs)", killers=FAST)
+def fast_pool_lock_kept():
+    """Bug in drawing from random_get's pool: the lock is not released."""
+    _edit("__atomic_store_n(&pool->lock, 0, __ATOMIC_RELEASE);", "")
