@@ -7,9 +7,9 @@
  * which imports may use it; proofs/host/fastcalls.py checks each entry against its handler.
  *
  * The clock and random entries need no sandbox state; their `env` is the handler's callback. The
- * offset entries (fd_seek, fd_tell) read the guest's descriptor table itself -- the Python
- * FdTable, under the GIL, at every call: there is no copy of it here to fall out of step -- and
- * their `env` is a `table_env`. The four wasmtime functions used are given by address, with the
+ * descriptor entries (fd_seek, fd_tell, fd_fdstat_get) read the guest's descriptor table itself --
+ * the Python FdTable, under the GIL, at every call: there is no copy of it here to fall out of step
+ * -- and their `env` is a `table_env`. The four wasmtime functions used are given by address, with the
  * layout of wasmtime_extern_t, by vwasm_fast_init (from wasmtime-py's own bindings): no wasmtime
  * header.
  */
@@ -51,9 +51,10 @@ static struct {
 static uint64_t served;
 
 /* The attribute names read, made by vwasm_fast_init. */
-enum { FDS, TABLE, KIND, HANDLE, RIGHTS, N_NAMES };
+enum { FDS, TABLE, KIND, HANDLE, RIGHTS, INHERITING, FILETYPE, FDFLAGS, N_NAMES };
 static PyObject *names[N_NAMES];
-static const char *const NAME_TEXT[] = {"fds", "_fds", "kind", "handle", "rights_base"};
+static const char *const NAME_TEXT[] = {"fds", "_fds", "kind", "handle", "rights_base", "rights_inheriting",
+                                        "filetype", "fdflags"};
 
 /* A new reference to `object.names[which]`, or NULL (also for no object). */
 static PyObject *attribute(PyObject *object, int which) {
@@ -122,12 +123,17 @@ static uint64_t nanoseconds(const struct timespec *ts) {
     return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
 }
 
-/* Store `value` at `slot` and answer SUCCESS. */
-static size_t succeed(uint64_t *raw, uint8_t *slot, uint64_t value) {
-    memcpy(slot, &value, 8);
+/* Answer SUCCESS (the call's effects are done). */
+static size_t success(uint64_t *raw) {
     raw[0] = 0;
     __atomic_add_fetch(&served, 1, __ATOMIC_RELAXED);
     return 0;
+}
+
+/* Store `value` at `slot` and answer SUCCESS. */
+static size_t succeed(uint64_t *raw, uint8_t *slot, uint64_t value) {
+    memcpy(slot, &value, 8);
+    return success(raw);
 }
 
 /* clock_time_get(id: u32, precision: u64, time: ptr<u64>) -> errno */
@@ -159,9 +165,7 @@ size_t vwasm_clock_res_get(void *env, void *caller, uint64_t *raw, size_t count)
 /* sched_yield() -> errno: nothing to do (as the Python handler). */
 size_t vwasm_sched_yield(void *env, void *caller, uint64_t *raw, size_t count) {
     (void)env, (void)caller, (void)count;
-    raw[0] = 0;
-    __atomic_add_fetch(&served, 1, __ATOMIC_RELAXED);
-    return 0;
+    return success(raw);
 }
 
 /* --- random bytes: the kernel's, fetched a page at a time ------------------------------------ */
@@ -225,17 +229,14 @@ bool vwasm_fast_random(uint8_t *out, uint32_t len) {
 size_t vwasm_random_get(void *env, void *caller, uint64_t *raw, size_t count) {
     uint32_t len = arg_u32(raw, 1);
     uint8_t *buf = guest_bytes(caller, arg_u32(raw, 0), len, 1);
-    if (buf && vwasm_fast_random(buf, len)) {
-        raw[0] = 0;
-        __atomic_add_fetch(&served, 1, __ATOMIC_RELAXED);
-        return 0;
-    }
+    if (buf && vwasm_fast_random(buf, len))
+        return success(raw);
     return ((callback_t)env)(NULL, caller, raw, count);
 }
 
-/* --- the offset calls: the descriptor table is the Python FdTable ---------------------------- */
+/* --- the descriptor calls: the descriptor table is the Python FdTable ------------------------ */
 
-/* What an offset entry's `env` points to (made by vwasm/fastcalls.py, one per import per store). */
+/* What a descriptor entry's `env` points to (made by vwasm/fastcalls.py, one per import per store). */
 struct table_env {
     callback_t fallback;   /* the import's Python callback */
     PyObject *context;     /* the store's vwasm Context (its `fds`: the FdTable); kept alive by Python */
@@ -243,27 +244,42 @@ struct table_env {
     uint64_t move_right;   /* the rights any other fd_seek needs */
 };
 
-/* The host fd of guest descriptor `fd` if it is a file (kind "file", as the Python handlers' _FILES)
- * whose base rights hold every bit of `right`, and its handle a host fd; otherwise -1. Called with
- * the GIL held; leaves no Python error set. */
-static int file_fd(PyObject *context, uint32_t fd, uint64_t right) {
-    int out = -1;
+/* A new reference to guest descriptor `fd`: the entry of the Context's FdTable, or NULL. */
+static PyObject *descriptor(PyObject *context, uint32_t fd) {
     PyObject *table = attribute(context, FDS);
     PyObject *fds = attribute(table, TABLE);
     PyObject *key = PyLong_FromUnsignedLong(fd);
     PyObject *desc = fds && key && PyDict_CheckExact(fds) ? PyDict_GetItemWithError(fds, key) : NULL;  /* borrowed */
-    PyObject *kind = attribute(desc, KIND), *handle = attribute(desc, HANDLE), *rights = attribute(desc, RIGHTS);
-    if (kind && handle && rights && PyUnicode_Check(kind) && PyUnicode_CompareWithASCIIString(kind, "file") == 0
-            && PyLong_CheckExact(handle) && PyLong_CheckExact(rights)) {
-        uint64_t held = PyLong_AsUnsignedLongLong(rights);
-        long host_fd = PyLong_AsLong(handle);
-        if (!PyErr_Occurred() && (right & ~held) == 0 && host_fd >= 0 && host_fd <= INT_MAX)
-            out = (int)host_fd;
-    }
-    PyErr_Clear();
-    Py_XDECREF(rights), Py_XDECREF(handle), Py_XDECREF(kind);
+    Py_XINCREF(desc);
     Py_XDECREF(key), Py_XDECREF(fds), Py_XDECREF(table);
-    return out;
+    return desc;
+}
+
+/* Attribute `which` of `desc` into *out if it is an int (an IntEnum's too) in [0, max]; whether it is. */
+static bool number(PyObject *desc, int which, uint64_t max, uint64_t *out) {
+    PyObject *value = attribute(desc, which);
+    bool ok = value && PyLong_Check(value);
+    if (ok) {
+        *out = PyLong_AsUnsignedLongLong(value);
+        ok = !PyErr_Occurred() && *out <= max;
+    }
+    Py_XDECREF(value);
+    return ok;
+}
+
+/* The host fd of guest descriptor `fd` if it is a file (kind "file", as the Python handlers' _FILES)
+ * whose base rights hold every bit of `right`, and its handle a host fd; otherwise -1. Called with
+ * the GIL held; leaves no Python error set. */
+static int file_fd(PyObject *context, uint32_t fd, uint64_t right) {
+    PyObject *desc = descriptor(context, fd);
+    PyObject *kind = attribute(desc, KIND);
+    uint64_t held, host_fd;
+    bool ok = kind && PyUnicode_Check(kind) && PyUnicode_CompareWithASCIIString(kind, "file") == 0
+              && number(desc, RIGHTS, UINT64_MAX, &held) && (right & ~held) == 0
+              && number(desc, HANDLE, INT_MAX, &host_fd);
+    PyErr_Clear();
+    Py_XDECREF(kind), Py_XDECREF(desc);
+    return ok ? (int)host_fd : -1;
 }
 
 /* lseek(2) on guest descriptor `fd`'s host fd, which must hold `right`: the new offset, or -1 (the
@@ -300,5 +316,42 @@ size_t vwasm_fd_tell(void *env, void *caller, uint64_t *raw, size_t count) {
     off_t at = slot ? seek(e, arg_u32(raw, 0), 0, SEEK_CUR, e->query_right) : -1;
     if (at >= 0)
         return succeed(raw, slot, (uint64_t)at);
+    return e->fallback(NULL, caller, raw, count);
+}
+
+/* The fdstat record of guest descriptor `fd` into `slot`, laid out as model/wasi.py's FDSTAT (filetype
+ * u8 at 0, flags u16 at 2, rights_base u64 at 8, rights_inheriting u64 at 16, the rest zero: checked
+ * byte for byte against the handler); whether `fd` is open. Called with the GIL held; leaves no
+ * Python error set. */
+enum { FDSTAT_SIZE = 24 };
+static bool fdstat(PyObject *context, uint32_t fd, uint8_t *slot) {
+    PyObject *desc = descriptor(context, fd);
+    uint64_t filetype, flags, base, inheriting;
+    bool ok = number(desc, FILETYPE, UINT8_MAX, &filetype) && number(desc, FDFLAGS, UINT16_MAX, &flags)
+              && number(desc, RIGHTS, UINT64_MAX, &base) && number(desc, INHERITING, UINT64_MAX, &inheriting);
+    PyErr_Clear();
+    Py_XDECREF(desc);
+    if (ok) {
+        uint8_t record[FDSTAT_SIZE] = {(uint8_t)filetype};
+        uint16_t flags16 = (uint16_t)flags;
+        memcpy(record + 2, &flags16, 2);
+        memcpy(record + 8, &base, 8);
+        memcpy(record + 16, &inheriting, 8);
+        memcpy(slot, record, FDSTAT_SIZE);
+    }
+    return ok;
+}
+
+/* fd_fdstat_get(fd: u32, stat: ptr<fdstat>) -> errno: any open descriptor, no right needed. */
+size_t vwasm_fd_fdstat_get(void *env, void *caller, uint64_t *raw, size_t count) {
+    const struct table_env *e = env;
+    uint8_t *slot = guest_bytes(caller, arg_u32(raw, 1), FDSTAT_SIZE, 8);
+    if (slot) {
+        PyGILState_STATE gil = PyGILState_Ensure();
+        bool ok = fdstat(e->context, arg_u32(raw, 0), slot);
+        PyGILState_Release(gil);
+        if (ok)
+            return success(raw);
+    }
     return e->fallback(NULL, caller, raw, count);
 }

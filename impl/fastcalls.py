@@ -2,12 +2,12 @@
 
 A host call through ctypes costs 1-2 µs before its handler does anything; wasmtime's own clock read,
 `fd_tell` or `random_get` costs ~0.2 µs. For the calls a program may make in a tight loop and that
-do little -- `clock_time_get`, `clock_res_get`, `sched_yield`, `random_get`, and `fd_seek` /
-`fd_tell` on a file -- the C entry answers the common case itself and hands every other case (an
-unknown clock id, a descriptor that is no file or lacks the right, a pointer that traps) to the
-import's Python callback, so every errno and trap is still the handler's (checked by the obligation
-`host.fastcalls`). The offset entries look the descriptor up in the store's own FdTable at every
-call (under the GIL): the table stays the one place descriptors live.
+do little -- `clock_time_get`, `clock_res_get`, `sched_yield`, `random_get`, `fd_fdstat_get`
+(wasi-libc's every `open`), and `fd_seek` / `fd_tell` on a file -- the C entry answers the common
+case itself and hands every other case (an unknown clock id, a descriptor that is not open, no file
+or lacks the right, a pointer that traps) to the import's Python callback, so every errno and trap is still the handler's (checked by the obligation
+`host.fastcalls`). The descriptor entries look the descriptor up in the store's own FdTable at
+every call (under the GIL): the table stays the one place descriptors live.
 
 An entry is used only where nothing could tell the difference (`serving`): the host is PosixHost
 (whose clocks, randomness and fds are the ones C uses), audit mode is off (it must see every call),
@@ -34,12 +34,14 @@ ENTRIES = {
     clock_random.random_get: "vwasm_random_get",
     fd.fd_seek: "vwasm_fd_seek",
     fd.fd_tell: "vwasm_fd_tell",
+    fd.fd_fdstat_get: "vwasm_fd_fdstat_get",
 }
 # The entries that read the descriptor table, with the rights their handlers ask for: (a query of
 # the offset, a move of it). Their `env` is a TableEnv; the others' is the handler's callback.
 TABLE_RIGHTS = {
     fd.fd_seek: (need("fd_seek", "fd", "query"), need("fd_seek", "fd", "moves")),
     fd.fd_tell: (need("fd_tell"), need("fd_tell")),
+    fd.fd_fdstat_get: (need("fd_fdstat_get"), need("fd_fdstat_get")),  # none: any open descriptor
 }
 _NAMES = frozenset(handler.__name__ for handler in ENTRIES)  # the imports served (handlers bear their names)
 _API = ("wasmtime_caller_export_get", "wasmtime_caller_context", "wasmtime_memory_data", "wasmtime_memory_data_size")

@@ -36,13 +36,21 @@ def test_ids_and_keys_are_unique_and_stable(generated):
 
 def test_sampled_mutants_apply_as_one_change(generated):
     mutants, texts = generated
+    applied = 0
     for m in choose(mutants, 60, 7):
-        text = apply(texts[m.file], m)
+        try:
+            text = apply(texts[m.file], m)
+        except ValueError as e:  # a C edit the compiler refuses is no mutant: the run skips it too
+            if m.file.endswith(".c") and "does not compile" in str(e):
+                continue
+            raise
+        applied += 1
         if m.file.endswith(".py"):  # a C mutant is checked by compiling it (c_operators.apply)
             assert ast.dump(ast.parse(text)) != ast.dump(ast.parse(texts[m.file]))
         assert text != texts[m.file]
         changed = [i for i, (a, b) in enumerate(zip(texts[m.file].splitlines(), text.splitlines())) if a != b]
         assert changed and changed[0] + 1 >= m.line - 1, m.id
+    assert applied >= 50
 
 
 def test_c_mutants_are_single_compilable_edits_of_the_c_entries():

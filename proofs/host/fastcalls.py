@@ -22,7 +22,7 @@ import tomllib
 from pathlib import Path
 
 from proofs.core import HOST, Counterexample, Outcome, TooLittleEvidence, obligation
-from vwasm.model.wasi import ALL_RIGHTS, Errno, Rights
+from vwasm.model.wasi import ALL_RIGHTS, Errno, Fdflags, Rights
 
 # pyproject.toml, for the extension's flags (a mutant's copy under proofs.mutate has none: the project's)
 HERE = Path(__file__).resolve().parents[2]  # the tree under check (a mutant's copy, under proofs.mutate)
@@ -61,21 +61,24 @@ RANDOM_POINTERS = (lambda s, n: 0, lambda s, n: 3, lambda s, n: s - n, lambda s,
 SEEK_FDS = (0, 1, 2, 3, 4, 5, 6, 7, 100, 0xFFFF_FFFF)  # stdio, the preopen, files 4-6, a freed 7, never opened
 SEEK_OFFSETS = (0, 1, 7, 100, 150, -1, -100, (1 << 63) - 1, -(1 << 63))
 WHENCES = (0, 1, 2, 3, 0xFFFF_FFFF)
-SEEK_POINTERS = (lambda s: 0, lambda s: 8, lambda s: 13, lambda s: s - 8, lambda s: s - 4, lambda s: s,
-                 lambda s: 0xFFFF_FFF8)
+SEEK_POINTERS = (lambda s: 0, lambda s: 8, lambda s: 13, lambda s: s - 24, lambda s: s - 16, lambda s: s - 8,
+                 lambda s: s - 4, lambda s: s, lambda s: 0xFFFF_FFF8)  # s - 24: an fdstat flush with the end
+MISALIGNED = tuple(lambda s, r=r: 8 + r for r in range(1, 8))  # tell and fdstat: every residue mod 8
 FILE_SIZE = 100
 PATH_AT, FD_AT = 1024, 2048  # where the set-up calls keep the path "f" and the opened number
 # What the guest does to its table before each phase of cases (exports and arguments; `open` opens
 # "f" in the preopen with every right, `rights` keeps only those given). 5 may only ask where it is,
-# 6 only move; 7 is opened and closed. Then a file moved onto 4 by renumbering; then 4 closed.
+# 6 only move (and appends, non-blocking); 7 is opened and closed. Then a file moved onto 4 by
+# renumbering; then 4 closed.
 TABLE_PHASES = (
     (("open",), ("open",), ("rights", 5, Rights.FD_TELL | Rights.FD_READ, 0), ("open",),
-     ("rights", 6, Rights.FD_SEEK | Rights.FD_READ, 0),
+     ("flags", 6, Fdflags.APPEND | Fdflags.NONBLOCK), ("rights", 6, Rights.FD_SEEK | Rights.FD_READ, 0),
      ("open",), ("close", 7)),
     (("open",), ("seek", 7, 33, 0, 0), ("renumber", 7, 4)),
     (("close", 4),),
 )
-N_SEEK_CASES = len(TABLE_PHASES) * len(SEEK_FDS) * len(SEEK_POINTERS) * (len(SEEK_OFFSETS) * len(WHENCES) + 1)
+N_SEEK_CASES = len(TABLE_PHASES) * len(SEEK_FDS) * (len(SEEK_POINTERS) * len(SEEK_OFFSETS) * len(WHENCES)
+                                                 + 2 * (len(SEEK_POINTERS) + len(MISALIGNED)))
 N_RANDOM_CASES = len(PAGES) * len(RANDOM_LENGTHS) * len(RANDOM_POINTERS)
 POOL_DRAWS = 1024  # 16-byte draws straight from the library: 16 KiB, four refills of the one-page pool
 POOL_SIZES = range(0, 300)  # through the pool's limit (256) and past it
@@ -95,6 +98,8 @@ GUEST_TEMPLATE = """(module
   (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_renumber" (func $renumber (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_fdstat_set_rights" (func $rights (param i32 i64 i64) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func $flags (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fdstat (param i32 i32) (result i32)))
   MEMORY
   (func (export "time") (param i32 i64 i32) (result i32) local.get 0 local.get 1 local.get 2 call $time)
   (func (export "res") (param i32 i32) (result i32) local.get 0 local.get 1 call $res)
@@ -109,6 +114,8 @@ GUEST_TEMPLATE = """(module
   (func (export "close") (param i32) (result i32) local.get 0 call $close)
   (func (export "renumber") (param i32 i32) (result i32) local.get 0 local.get 1 call $renumber)
   (func (export "rights") (param i32 i64 i64) (result i32) local.get 0 local.get 1 local.get 2 call $rights)
+  (func (export "flags") (param i32 i32) (result i32) local.get 0 local.get 1 call $flags)
+  (func (export "fdstat") (param i32 i32) (result i32) local.get 0 local.get 1 call $fdstat)
   (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))"""
 GUEST = GUEST_TEMPLATE.replace("MEMORY", '(memory (export "memory") 1)')
 
@@ -353,12 +360,13 @@ def random_cases(guests, library, size: int) -> tuple[int, int]:
 
 
 def seek_cases(guests, library, size: int, phase: int) -> tuple[int, int]:
-    """fd_seek and fd_tell on every descriptor of the table as `TABLE_PHASES[phase]` left it: the same
-    ending, memory and host offset of every file both ways."""
+    """fd_seek, fd_tell and fd_fdstat_get on every descriptor of the table as `TABLE_PHASES[phase]`
+    left it: the same ending, memory and host offset of every file both ways."""
     cases = successes = 0
     calls = [("seek", (fd, off & (1 << 64) - 1, whence, p(size) & 0xFFFF_FFFF)) for fd in SEEK_FDS for off in SEEK_OFFSETS
              for whence in WHENCES for p in SEEK_POINTERS]
-    calls += [("tell", (fd, p(size) & 0xFFFF_FFFF)) for fd in SEEK_FDS for p in SEEK_POINTERS]
+    calls += [(call, (fd, p(size) & 0xFFFF_FFFF)) for call in ("tell", "fdstat") for fd in SEEK_FDS
+              for p in SEEK_POINTERS + MISALIGNED]
     for call, args in calls:
         where = f"fd_{call}{args} in table phase {phase}"
         print(json.dumps({"case": where}), flush=True)
@@ -490,7 +498,8 @@ def memoryless_cases(engine, library) -> int:
     import wasmtime
     cases = 0
     calls = (("time", (0, 0, 8), "trap"), ("time", (1, 0, 0), "trap"), ("res", (0, 8), "trap"),
-             ("random", (8, 8), "trap"), ("seek", (0, 0, 1, 8), "errno"), ("tell", (0, 8), "errno"))
+             ("random", (8, 8), "trap"), ("fdstat", (0, 8), "trap"), ("seek", (0, 0, 1, 8), "errno"),
+             ("tell", (0, 8), "errno"))
     for what, memory in MEMORYLESS.items():
         module = wasmtime.Module(engine, GUEST_TEMPLATE.replace("MEMORY", memory))
         guests = []
@@ -511,7 +520,7 @@ def memoryless_cases(engine, library) -> int:
     return cases
 
 
-N_MEMORYLESS = 6 * len(MEMORYLESS)
+N_MEMORYLESS = 7 * len(MEMORYLESS)
 
 
 def check_layouts(path: Path) -> int:
@@ -531,7 +540,7 @@ def check_layouts(path: Path) -> int:
     return len(LAYOUTS_REFUSED) + 1
 
 
-WIDTHS = {"time": (32, 64, 32), "res": (32, 32), "seek": (32, 64, 32, 32), "tell": (32, 32)}  # the exports' parameters: i32 or i64
+WIDTHS = {"time": (32, 64, 32), "res": (32, 32), "seek": (32, 64, 32, 32), "tell": (32, 32), "fdstat": (32, 32)}  # the exports' parameters: i32 or i64
 
 
 def _signed(args: tuple[int, ...], widths: tuple[int, ...]) -> tuple[int, ...]:
@@ -553,10 +562,11 @@ def check_selection(engine, module, library) -> int:
             served = library.served()
             try:
                 endings = [guest.call(*call)[:2] for call in
-                           (("time", 1, 0, 64), ("res", 1, 64), ("yield",), ("random", 64, 16), ("tell", 1, 64))]
+                           (("time", 1, 0, 64), ("res", 1, 64), ("yield",), ("random", 64, 16), ("fdstat", 1, 64),
+                            ("tell", 1, 64))]
             finally:
                 guest.wasi.close()
-            if endings != [("errno", 0)] * 4 + [("errno", Errno.SPIPE)]:
+            if endings != [("errno", 0)] * 5 + [("errno", Errno.SPIPE)]:
                 raise Counterexample(f"{what}: the calls ended {endings}")
             if library.served() != served:
                 raise Counterexample(f"{what}: the C entries answered calls they must leave to the handlers")
@@ -585,11 +595,12 @@ def fast_calls() -> Outcome:
       bytes or more is filled; its pool of kernel bytes, drawn from directly, hands out each byte once
       (16-byte draws across several refills all differ, none is zero, two threads drawing at once
       included) and none to a forked child that its parent holds;
-    - `fd_seek` and `fd_tell`, over a descriptor table the guest builds and changes: the standard
-      streams, the preopened directory, files holding every right, only the right to ask where they
-      are, only the right to move, a number freed by fd_close, a file moved by fd_renumber onto an open
-      number, then closed, numbers never opened; every whence and undefined ones, offsets before the
-      start, past the end and at the s64 limits: the host offset of every file stays alike too;
+    - `fd_seek`, `fd_tell` and `fd_fdstat_get`, over a descriptor table the guest builds and changes:
+      the standard streams, the preopened directory, files holding every right, only the right to ask
+      where they are, only the right to move (and append, non-blocking flags), a number freed by
+      fd_close, a file moved by fd_renumber onto an open number, then closed, numbers never opened;
+      every whence and undefined ones, offsets before the start, past the end and at the s64 limits:
+      the host offset of every file stays alike too;
     - guests whose `memory` export is missing or not a memory.
     In audit mode and over a host other than PosixHost, they answer nothing; their init refuses a
     wasmtime layout it cannot serve."""

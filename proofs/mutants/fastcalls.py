@@ -118,3 +118,11 @@ def fast_pool_bytes_reused():
 def fast_pool_lock_kept():
     """Bug in drawing from random_get's pool: the lock is not released."""
     _edit("__atomic_store_n(&pool->lock, 0, __ATOMIC_RELEASE);", "")
+
+
+@mutant("fast_fdstat_rights_swapped", breaks="rights: fd_fdstat_get reports a descriptor's inheriting rights as its "
+        "own and the other way round", killers=FAST)
+def fast_fdstat_rights_swapped():
+    """Bug in fd_fdstat_get's record: the two rights fields written in each other's place."""
+    _edit("memcpy(record + 8, &base, 8);\n        memcpy(record + 16, &inheriting, 8);",
+          "memcpy(record + 8, &inheriting, 8);\n        memcpy(record + 16, &base, 8);")
