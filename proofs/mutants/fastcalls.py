@@ -41,7 +41,7 @@ def fast_big_endian():
         "held (the clock id) instead of SUCCESS", killers=FAST)
 def fast_errno_not_set():
     """Bug in answering: the result slot is not written."""
-    _edit("    memcpy(slot, &value, 8);\n    raw[0] = 0;", "    memcpy(slot, &value, 8);")
+    _edit("static size_t success(uint64_t *raw) {\n    raw[0] = 0;", "static size_t success(uint64_t *raw) {")
 
 
 @mutant("fast_wrong_argument", breaks="1 memory isolation: clock_time_get writes where its precision points, not "
@@ -70,7 +70,7 @@ def fast_end_unchecked():
         "where it is (the handler: ENOTCAPABLE)", killers=FAST)
 def fast_seek_rights_unchecked():
     """Bug in the offset entries' descriptor test: the rights are read but never compared."""
-    _edit("(right & ~held) == 0 && ", "")
+    _edit(" && (right & ~held) == 0", "")
 
 
 @mutant("fast_seek_rights_swapped", breaks="rights: fd_seek moves a descriptor that holds only the right to ask "
@@ -85,10 +85,10 @@ def fast_seek_rights_swapped():
 def fast_seek_stale_descriptor():
     """Bug in the offset entries: the first lookup's host fd is remembered, as a copy of the table would be
     if it were not kept in step."""
-    _edit("static int file_fd(PyObject *context, uint32_t fd, uint64_t right) {\n    int out = -1;",
+    _edit("static int file_fd(PyObject *context, uint32_t fd, uint64_t right) {\n",
           "static int file_fd(PyObject *context, uint32_t fd, uint64_t right) {\n    static int first = -1;\n"
-          "    if (first >= 0) return first;\n    int out = -1;")
-    _edit("    PyErr_Clear();\n    Py_XDECREF(rights)", "    if (out >= 0) first = out;\n    PyErr_Clear();\n    Py_XDECREF(rights)")
+          "    if (first >= 0) return first;\n")
+    _edit("    return ok ? (int)host_fd : -1;", "    if (ok) first = (int)host_fd;\n    return ok ? (int)host_fd : -1;")
 
 
 @mutant("fast_whence_unchecked", breaks="WASI semantics: fd_seek with an undefined whence (3: Linux's SEEK_DATA) "
