@@ -9,8 +9,8 @@
  * The clock and random entries need no sandbox state; their `env` is the handler's callback. The
  * descriptor entries (fd_seek, fd_tell, fd_fdstat_get) read the guest's descriptor table itself --
  * the Python FdTable, under the GIL, at every call: there is no copy of it here to fall out of step
- * -- and their `env` is a `table_env`. The four wasmtime functions used are given by address, with the
- * layout of wasmtime_extern_t, by vwasm_fast_init (from wasmtime-py's own bindings): no wasmtime
+ * -- and their `env` is a `table_env`. The four wasmtime functions used are given by address, with
+ * the layout of wasmtime_extern_t, by vwasm_fast_init (from wasmtime-py's own bindings): no wasmtime
  * header.
  */
 #define PY_SSIZE_T_CLEAN
@@ -285,9 +285,9 @@ static int file_fd(PyObject *context, uint32_t fd, uint64_t right) {
 /* lseek(2) on guest descriptor `fd`'s host fd, which must hold `right`: the new offset, or -1 (the
  * handler then decides). wasm's whence values are POSIX's (SET 0, CUR 1, END 2), as PosixHost.seek
  * passes them on. */
-static off_t seek(const struct table_env *env, uint32_t fd, int64_t offset, int whence, uint64_t right) {
+static off_t seek(PyObject *context, uint32_t fd, int64_t offset, int whence, uint64_t right) {
     PyGILState_STATE gil = PyGILState_Ensure();
-    int host_fd = file_fd(env->context, fd, right);
+    int host_fd = file_fd(context, fd, right);
     PyGILState_Release(gil);
     return host_fd < 0 ? -1 : lseek(host_fd, offset, whence);
 }
@@ -302,7 +302,7 @@ size_t vwasm_fd_seek(void *env, void *caller, uint64_t *raw, size_t count) {
     if (whence <= SEEK_END) {
         uint8_t *slot = u64_slot(caller, arg_u32(raw, 3));
         uint64_t right = offset == 0 && whence == SEEK_CUR ? e->query_right : e->move_right;
-        off_t at = slot ? seek(e, arg_u32(raw, 0), offset, (int)whence, right) : -1;
+        off_t at = slot ? seek(e->context, arg_u32(raw, 0), offset, (int)whence, right) : -1;
         if (at >= 0)
             return succeed(raw, slot, (uint64_t)at);
     }
@@ -313,7 +313,7 @@ size_t vwasm_fd_seek(void *env, void *caller, uint64_t *raw, size_t count) {
 size_t vwasm_fd_tell(void *env, void *caller, uint64_t *raw, size_t count) {
     const struct table_env *e = env;
     uint8_t *slot = u64_slot(caller, arg_u32(raw, 1));
-    off_t at = slot ? seek(e, arg_u32(raw, 0), 0, SEEK_CUR, e->query_right) : -1;
+    off_t at = slot ? seek(e->context, arg_u32(raw, 0), 0, SEEK_CUR, e->query_right) : -1;
     if (at >= 0)
         return succeed(raw, slot, (uint64_t)at);
     return e->fallback(NULL, caller, raw, count);

@@ -5,9 +5,10 @@ A host call through ctypes costs 1-2 µs before its handler does anything; wasmt
 do little -- `clock_time_get`, `clock_res_get`, `sched_yield`, `random_get`, `fd_fdstat_get`
 (wasi-libc's every `open`), and `fd_seek` / `fd_tell` on a file -- the C entry answers the common
 case itself and hands every other case (an unknown clock id, a descriptor that is not open, no file
-or lacks the right, a pointer that traps) to the import's Python callback, so every errno and trap is still the handler's (checked by the obligation
-`host.fastcalls`). The descriptor entries look the descriptor up in the store's own FdTable at
-every call (under the GIL): the table stays the one place descriptors live.
+or lacks the right, a pointer that traps) to the import's Python callback, so every errno and trap
+is still the handler's (checked by the obligation `host.fastcalls`). The descriptor entries look the
+descriptor up in the store's own FdTable at every call (under the GIL): the table stays the one
+place descriptors live.
 
 An entry is used only where nothing could tell the difference (`serving`): the host is PosixHost
 (whose clocks, randomness and fds are the ones C uses), audit mode is off (it must see every call),
@@ -57,7 +58,7 @@ def library_path(directory: str = os.path.dirname(__file__)) -> str | None:
 
 
 class TableEnv(ctypes.Structure):
-    """fastcalls.c's `struct table_env`: an offset entry's fallback, Context and rights."""
+    """fastcalls.c's `struct table_env`: a descriptor entry's fallback, Context and rights."""
 
     _fields_ = [("fallback", ctypes.c_void_p), ("context", ctypes.py_object),
                 ("query_right", ctypes.c_uint64), ("move_right", ctypes.c_uint64)]

@@ -294,13 +294,10 @@ def run_cases(engine, module, library) -> tuple[int, int]:
                     ptr = pointer(size) & 0xFFFF_FFFF
                     calls = [("time", (clock, p, ptr)) for p in PRECISIONS] + [("res", (clock, ptr))]
                     for call, args in calls:
-                        print(json.dumps({"case": f"{call}{args} over {pages} page(s)"}), flush=True)
+                        where = begin(f"{call}{args} over {pages} page(s)")
                         served = library.served()
                         ok = clock_case((fast, slow), call, clock, _signed(args, WIDTHS[call]), ptr)
-                        if library.served() - served != ok:
-                            raise Counterexample(f"{call}{args} over {pages} page(s): the C entry answered "
-                                                 f"{library.served() - served} time(s), the call "
-                                                 f"{'succeeded' if ok else 'failed'}")
+                        answered(library, where, ok, served)
                         cases += 1
                         successes += ok
             done = random_cases((fast, slow), library, size)
@@ -318,6 +315,12 @@ def run_cases(engine, module, library) -> tuple[int, int]:
     return cases + done[0] + memoryless_cases(engine, library), successes + done[1]
 
 
+def begin(case: str) -> str:
+    """Say which case the cases' process begins (its last words if it crashes or hangs); the case."""
+    print(json.dumps({"case": case}), flush=True)
+    return case
+
+
 def answered(library, where: str, ok: bool, served: int) -> None:
     """The C entries answered exactly this call if it succeeded, and nothing otherwise."""
     if library.served() - served != ok:
@@ -332,8 +335,7 @@ def random_cases(guests, library, size: int) -> tuple[int, int]:
     for n in RANDOM_LENGTHS:
         for pointer in RANDOM_POINTERS:
             ptr = pointer(size, n) & 0xFFFF_FFFF
-            where = f"random_get({ptr:#x}, {n}) over {size // PAGE} page(s)"
-            print(json.dumps({"case": where}), flush=True)
+            where = begin(f"random_get({ptr:#x}, {n}) over {size // PAGE} page(s)")
             served = library.served()
             (kind, result, memory), (skind, sresult, smemory) = (g.call("random", *_signed((ptr, n), (32, 32)))
                                                                  for g in guests)
@@ -368,8 +370,7 @@ def seek_cases(guests, library, size: int, phase: int) -> tuple[int, int]:
     calls += [(call, (fd, p(size) & 0xFFFF_FFFF)) for call in ("tell", "fdstat") for fd in SEEK_FDS
               for p in SEEK_POINTERS + MISALIGNED]
     for call, args in calls:
-        where = f"fd_{call}{args} in table phase {phase}"
-        print(json.dumps({"case": where}), flush=True)
+        where = begin(f"fd_{call}{args} in table phase {phase}")
         served = library.served()
         endings = [g.call(call, *_signed(args, WIDTHS[call])) for g in guests]
         offsets = [g.offsets() for g in guests]
@@ -395,7 +396,7 @@ def pool_cases(path: Path) -> int:
     draw = ctypes.CDLL(str(path)).vwasm_fast_random
     draw.restype, draw.argtypes = ctypes.c_bool, [ctypes.c_char_p, ctypes.c_uint32]
 
-    print(json.dumps({"case": "draws of random_get's pool"}), flush=True)
+    begin("draws of random_get's pool")
 
     def take(n: int) -> bytes:
         buf = ctypes.create_string_buffer(n)
@@ -416,7 +417,7 @@ def pool_cases(path: Path) -> int:
     for n in POOL_SIZES:
         if take(n) == bytes(n) and n >= 16:
             raise Counterexample(f"a draw of {n} bytes was all zero")
-    print(json.dumps({"case": "two threads drawing from random_get's pool"}), flush=True)
+    begin("two threads drawing from random_get's pool")
     # Two threads drawing at once (ctypes lets go of the GIL): no byte string drawn twice.
     drawn: list[list[bytes]] = [[], []]
     threads = [threading.Thread(target=lambda out=out: out.extend(take(16) for _ in range(THREAD_DRAWS)))
@@ -427,7 +428,7 @@ def pool_cases(path: Path) -> int:
         t.join()
     if len(set(drawn[0] + drawn[1])) != 2 * THREAD_DRAWS:
         raise Counterexample(f"two threads' {THREAD_DRAWS} draws of 16 bytes each: some drawn twice")
-    print(json.dumps({"case": "a fork between draws from random_get's pool"}), flush=True)
+    begin("a fork between draws from random_get's pool")
     take(16)  # the pool holds bytes now: a child that kept them would hand them out next
     r, w = os.pipe()
     pid = os.fork()
@@ -628,7 +629,7 @@ def main(path: str) -> None:
     import wasmtime
 
     from vwasm import fastcalls
-    print(json.dumps({"case": "compiling the guest"}), flush=True)
+    begin("compiling the guest")
     engine = wasmtime.Engine()
     try:
         cases, successes = run_cases(engine, wasmtime.Module(engine, GUEST), fastcalls.Library(path))
