@@ -22,6 +22,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,10 +52,10 @@ static struct {
 static uint64_t served;
 
 /* The attribute names read, made by vwasm_fast_init. */
-enum { FDS, TABLE, KIND, HANDLE, RIGHTS, INHERITING, FILETYPE, FDFLAGS, N_NAMES };
+enum { FDS, TABLE, RIGHTS, INHERITING, FILETYPE, FDFLAGS, N_NAMES };
 static PyObject *names[N_NAMES];
-static const char *const NAME_TEXT[] = {"fds", "_fds", "kind", "handle", "rights_base", "rights_inheriting",
-                                        "filetype", "fdflags"};
+static const char *const NAME_TEXT[] = {"fds", "_fds", "rights_base", "rights_inheriting", "filetype",
+                                        "fdflags"};
 
 /* A new reference to `object.names[which]`, or NULL (also for no object). */
 static PyObject *attribute(PyObject *object, int which) {
@@ -63,10 +64,19 @@ static PyObject *attribute(PyObject *object, int which) {
 
 static void pool_init(void);
 
+/* PosixHost's file positions (vwasm/posix_host.py's POSITIONS): for OS fd h below n_positions,
+ * positions[h] < 0 is ~position of a file whose position is kept in user space; anything else means
+ * the kernel keeps it. Only the thread running the store that owns h reads or moves positions[h]. */
+static int64_t *positions;
+static uint64_t n_positions;
+
 int vwasm_fast_init(void *export_get, void *caller_context, void *memory_data, void *memory_data_size,
-                    size_t extern_size, size_t of_offset, unsigned memory_kind, size_t raw_size) {
-    if (extern_size > EXTERN_ROOM || raw_size % 8 != 0 || raw_size == 0)
+                    size_t extern_size, size_t of_offset, unsigned memory_kind, size_t raw_size,
+                    int64_t *kept_positions, uint64_t n_kept) {
+    if (extern_size > EXTERN_ROOM || raw_size % 8 != 0 || raw_size == 0 || !kept_positions)
         return -1;
+    positions = kept_positions;
+    n_positions = n_kept;
     api.export_get = (export_get_t)export_get;
     api.caller_context = (caller_context_t)caller_context;
     api.memory_data = (memory_data_t)memory_data;
@@ -234,15 +244,81 @@ size_t vwasm_random_get(void *env, void *caller, uint64_t *raw, size_t count) {
     return ((callback_t)env)(NULL, caller, raw, count);
 }
 
-/* --- the descriptor calls: the descriptor table is the Python FdTable ------------------------ */
+/* --- the descriptor calls ------------------------------------------------------------------- */
+
+/* A store's files as its FdTable shows them here (vwasm/fdtable.py's Files, rewritten by the table at
+ * every change): words[2 n] is the host fd of the file numbered n, or -1, and words[2 n + 1] its base
+ * rights, for every n below count. Read without the GIL, on the thread running the store's call. */
+struct files {
+    const int64_t *words;
+    uint64_t count;
+};
 
 /* What a descriptor entry's `env` points to (made by vwasm/fastcalls.py, one per import per store). */
 struct table_env {
-    callback_t fallback;   /* the import's Python callback */
-    PyObject *context;     /* the store's vwasm Context (its `fds`: the FdTable); kept alive by Python */
-    uint64_t query_right;  /* the rights fd_tell, or fd_seek(fd, 0, CUR), needs (model/rights.py) */
-    uint64_t move_right;   /* the rights any other fd_seek needs */
+    callback_t fallback;         /* the import's Python callback */
+    PyObject *context;           /* the store's vwasm Context (its `fds`: the FdTable); kept alive by Python */
+    uint64_t query_right;        /* the rights fd_tell, or fd_seek(fd, 0, CUR), needs (model/rights.py) */
+    uint64_t move_right;         /* the rights any other fd_seek needs */
+    const struct files *files;   /* the Context's FdTable's `files` */
 };
+
+/* The host fd of guest descriptor `fd` if it is a file whose base rights hold every bit of `right`;
+ * otherwise -1. */
+static int file_fd(const struct files *files, uint32_t fd, uint64_t right) {
+    if (fd >= files->count)
+        return -1;
+    int64_t host_fd = files->words[2 * (size_t)fd];
+    uint64_t held = (uint64_t)files->words[2 * (size_t)fd + 1];
+    return host_fd >= 0 && host_fd <= INT_MAX && (right & ~held) == 0 ? (int)host_fd : -1;
+}
+
+/* fd_seek on guest descriptor `fd`, which must hold `right`: the new position, or -1 (the handler then
+ * decides). A position kept in user space moves as PosixHost.seek moves it: to any new position in
+ * [0, 2**63), END from fstat's size; any other is the kernel's, moved by lseek(2). wasm's whence
+ * values are POSIX's (SET 0, CUR 1, END 2), as PosixHost.seek passes them on. */
+static int64_t seek(const struct files *files, uint32_t fd, int64_t offset, int whence, uint64_t right) {
+    int host_fd = file_fd(files, fd, right);
+    if (host_fd < 0)
+        return -1;
+    int64_t *kept = (uint64_t)host_fd < n_positions && positions[host_fd] < 0 ? &positions[host_fd] : NULL;
+    if (!kept)
+        return lseek(host_fd, offset, whence);
+    struct stat st;
+    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? ~*kept : fstat(host_fd, &st) == 0 ? st.st_size : -1;
+    int64_t at;
+    if (base < 0 || __builtin_add_overflow(base, offset, &at) || at < 0)
+        return -1;
+    *kept = ~at;
+    return at;
+}
+
+_Static_assert(SEEK_SET == 0 && SEEK_CUR == 1 && SEEK_END == 2, "wasm's whence values are POSIX's");
+
+/* fd_seek(fd: u32, offset: s64, whence: u8, newoffset: ptr<u64>) -> errno */
+size_t vwasm_fd_seek(void *env, void *caller, uint64_t *raw, size_t count) {
+    const struct table_env *e = env;
+    int64_t offset = (int64_t)raw[api.stride];
+    uint32_t whence = arg_u32(raw, 2);
+    if (whence <= SEEK_END) {
+        uint8_t *slot = u64_slot(caller, arg_u32(raw, 3));
+        uint64_t right = offset == 0 && whence == SEEK_CUR ? e->query_right : e->move_right;
+        int64_t at = slot ? seek(e->files, arg_u32(raw, 0), offset, (int)whence, right) : -1;
+        if (at >= 0)
+            return succeed(raw, slot, (uint64_t)at);
+    }
+    return e->fallback(NULL, caller, raw, count);
+}
+
+/* fd_tell(fd: u32, offset: ptr<u64>) -> errno */
+size_t vwasm_fd_tell(void *env, void *caller, uint64_t *raw, size_t count) {
+    const struct table_env *e = env;
+    uint8_t *slot = u64_slot(caller, arg_u32(raw, 1));
+    int64_t at = slot ? seek(e->files, arg_u32(raw, 0), 0, SEEK_CUR, e->query_right) : -1;
+    if (at >= 0)
+        return succeed(raw, slot, (uint64_t)at);
+    return e->fallback(NULL, caller, raw, count);
+}
 
 /* A new reference to guest descriptor `fd`: the entry of the Context's FdTable, or NULL. */
 static PyObject *descriptor(PyObject *context, uint32_t fd) {
@@ -265,58 +341,6 @@ static bool number(PyObject *desc, int which, uint64_t max, uint64_t *out) {
     }
     Py_XDECREF(value);
     return ok;
-}
-
-/* The host fd of guest descriptor `fd` if it is a file (kind "file", as the Python handlers' _FILES)
- * whose base rights hold every bit of `right`, and its handle a host fd; otherwise -1. Called with
- * the GIL held; leaves no Python error set. */
-static int file_fd(PyObject *context, uint32_t fd, uint64_t right) {
-    PyObject *desc = descriptor(context, fd);
-    PyObject *kind = attribute(desc, KIND);
-    uint64_t held, host_fd;
-    bool ok = kind && PyUnicode_Check(kind) && PyUnicode_CompareWithASCIIString(kind, "file") == 0
-              && number(desc, RIGHTS, UINT64_MAX, &held) && (right & ~held) == 0
-              && number(desc, HANDLE, INT_MAX, &host_fd);
-    PyErr_Clear();
-    Py_XDECREF(kind), Py_XDECREF(desc);
-    return ok ? (int)host_fd : -1;
-}
-
-/* lseek(2) on guest descriptor `fd`'s host fd, which must hold `right`: the new offset, or -1 (the
- * handler then decides). wasm's whence values are POSIX's (SET 0, CUR 1, END 2), as PosixHost.seek
- * passes them on. */
-static off_t seek(PyObject *context, uint32_t fd, int64_t offset, int whence, uint64_t right) {
-    PyGILState_STATE gil = PyGILState_Ensure();
-    int host_fd = file_fd(context, fd, right);
-    PyGILState_Release(gil);
-    return host_fd < 0 ? -1 : lseek(host_fd, offset, whence);
-}
-
-_Static_assert(SEEK_SET == 0 && SEEK_CUR == 1 && SEEK_END == 2, "wasm's whence values are POSIX's");
-
-/* fd_seek(fd: u32, offset: s64, whence: u8, newoffset: ptr<u64>) -> errno */
-size_t vwasm_fd_seek(void *env, void *caller, uint64_t *raw, size_t count) {
-    const struct table_env *e = env;
-    int64_t offset = (int64_t)raw[api.stride];
-    uint32_t whence = arg_u32(raw, 2);
-    if (whence <= SEEK_END) {
-        uint8_t *slot = u64_slot(caller, arg_u32(raw, 3));
-        uint64_t right = offset == 0 && whence == SEEK_CUR ? e->query_right : e->move_right;
-        off_t at = slot ? seek(e->context, arg_u32(raw, 0), offset, (int)whence, right) : -1;
-        if (at >= 0)
-            return succeed(raw, slot, (uint64_t)at);
-    }
-    return e->fallback(NULL, caller, raw, count);
-}
-
-/* fd_tell(fd: u32, offset: ptr<u64>) -> errno */
-size_t vwasm_fd_tell(void *env, void *caller, uint64_t *raw, size_t count) {
-    const struct table_env *e = env;
-    uint8_t *slot = u64_slot(caller, arg_u32(raw, 1));
-    off_t at = slot ? seek(e->context, arg_u32(raw, 0), 0, SEEK_CUR, e->query_right) : -1;
-    if (at >= 0)
-        return succeed(raw, slot, (uint64_t)at);
-    return e->fallback(NULL, caller, raw, count);
 }
 
 /* The fdstat record of guest descriptor `fd` into `slot`, laid out as model/wasi.py's FDSTAT (filetype

@@ -25,6 +25,7 @@ from wasmtime import _ffi as ffi
 
 from vwasm.model.rights import need
 
+from . import posix_host
 from .syscalls import clock_random, fd, proc
 
 # Each handler and the C function that serves its common case.
@@ -61,7 +62,7 @@ class TableEnv(ctypes.Structure):
     """fastcalls.c's `struct table_env`: a descriptor entry's fallback, Context and rights."""
 
     _fields_ = [("fallback", ctypes.c_void_p), ("context", ctypes.py_object),
-                ("query_right", ctypes.c_uint64), ("move_right", ctypes.c_uint64)]
+                ("query_right", ctypes.c_uint64), ("move_right", ctypes.c_uint64), ("files", ctypes.c_void_p)]
 
 
 class Library:
@@ -73,10 +74,13 @@ class Library:
         self.dll = ctypes.CDLL(path)
         init = self.dll.vwasm_fast_init
         init.restype = ctypes.c_int
-        init.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_size_t, ctypes.c_size_t, ctypes.c_uint, ctypes.c_size_t]
+        init.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_size_t, ctypes.c_size_t, ctypes.c_uint, ctypes.c_size_t,
+                                                 ctypes.c_void_p, ctypes.c_uint64]
         addresses = [ctypes.cast(ffi.dll[name], ctypes.c_void_p).value for name in _API]
+        positions = ctypes.addressof(ctypes.c_int64.from_buffer(posix_host.POSITIONS))
         if init(*addresses, ctypes.sizeof(ffi.wasmtime_extern_t), ffi.wasmtime_extern_t.of.offset,
-                ffi.WASMTIME_EXTERN_MEMORY.value, ctypes.sizeof(ffi.wasmtime_val_raw_t)):
+                ffi.WASMTIME_EXTERN_MEMORY.value, ctypes.sizeof(ffi.wasmtime_val_raw_t),
+                positions, posix_host.TRACKED_FDS):
             raise OSError(f"{path}: wasmtime's layouts do not fit the library")
         self.dll.vwasm_fast_served.restype = ctypes.c_uint64
         self._entries = {handler: ctypes.cast(self.dll[name], ctypes.c_void_p).value
@@ -92,7 +96,8 @@ class Library:
         rights = TABLE_RIGHTS.get(handler)
         if rights is None:
             return entry, callback
-        return entry, ctypes.pointer(TableEnv(ctypes.cast(callback, ctypes.c_void_p).value, cx, *rights))
+        return entry, ctypes.pointer(TableEnv(ctypes.cast(callback, ctypes.c_void_p).value, cx, *rights,
+                                              ctypes.addressof(cx.fds.files)))
 
     def served(self) -> int:
         return self.dll.vwasm_fast_served()

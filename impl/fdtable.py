@@ -5,6 +5,8 @@ descriptor's rights are cut to its parent's inheriting rights, and `narrow` refu
 """
 from __future__ import annotations
 
+import ctypes
+
 from vwasm.model.wasi import Errno, Filetype, WasiError
 
 from vwasm.model.wasi import FD_LIMIT  # the default descriptor limit (EMFILE), defined once in the model
@@ -40,15 +42,50 @@ class Descriptor:
                 f"{self.rights_inheriting:#x}, fdflags={self.fdflags}, preopen={self.preopen!r})")
 
 
+class Files(ctypes.Structure):
+    """The table's files as fastcalls.c reads them, without the GIL (its `struct files`): for each
+    number below `count`, words[2 n] is the host fd of the file numbered n, or -1 if n is not open or
+    not a file with an OS fd, and words[2 n + 1] its base rights. `FdTable` rewrites a number's pair
+    at every change to that number, so the two never differ (checked after every call by
+    host.posix_vs_model and host.fastcalls)."""
+
+    _fields_ = [("words", ctypes.c_void_p), ("count", ctypes.c_uint64)]
+
+
 class FdTable:
     """Lowest-free-number allocation; entries are `Descriptor`s; at most `limit` of them (the
-    embedder's `Config.max_fds`), streams and preopens included."""
+    embedder's `Config.max_fds`), streams and preopens included. `files` shows its files to C."""
 
-    __slots__ = ("_fds", "limit")
+    __slots__ = ("_fds", "limit", "files", "_words", "_storage")
 
     def __init__(self, limit: int = FD_LIMIT) -> None:
         self._fds: dict[int, Descriptor] = {}
         self.limit = limit
+        self.files = Files(None, 0)
+        self._storage = None  # the ctypes array behind files.words
+        self._words = memoryview(b"").cast("q")
+
+    def _show(self, fd: int) -> None:
+        """Make `files` tell what the table holds at number fd."""
+        desc = self._fds.get(fd)
+        file = desc is not None and desc.kind == FILE and type(desc.handle) is int
+        if fd >= self.files.count:
+            if not file:
+                return  # beyond `count` reads as no file already
+            self._grow(fd + 1)
+        self._words[2 * fd] = desc.handle if file else -1
+        self._words[2 * fd + 1] = desc.rights_base if file else 0
+
+    def _grow(self, count: int) -> None:
+        """Room for numbers below `count` (at least), the new ones no file. The old storage is
+        replaced, not resized: C reads `files` only within a call on this same thread."""
+        count = max(count, 2 * self.files.count, 16)
+        storage = (ctypes.c_int64 * (2 * count))()
+        words = memoryview(storage).cast("B").cast("q")
+        words[:len(self._words)] = self._words
+        words[len(self._words)::2] = memoryview(b"\xff" * 8 * (count - self.files.count)).cast("q")
+        self._storage, self._words = storage, words
+        self.files.words, self.files.count = ctypes.addressof(storage), count
 
     def get(self, fd: int, rights: int = 0) -> Descriptor:
         """The descriptor fd names, if it is open (EBADF) and holds every right asked (ENOTCAPABLE)."""
@@ -93,17 +130,20 @@ class FdTable:
         while fd in self._fds:
             fd += 1
         self._fds[fd] = desc
+        self._show(fd)
         return fd
 
     def place(self, fd: int, desc: Descriptor) -> None:
         """Install desc at a given number (the standard streams and preopens, at start-up)."""
         assert fd not in self._fds
         self._fds[fd] = desc
+        self._show(fd)
 
     def remove(self, fd: int) -> Descriptor:
         desc = self._fds.pop(fd, None)
         if desc is None:
             raise WasiError(Errno.BADF)
+        self._show(fd)
         return desc
 
     def renumber(self, src: int, dst: int) -> Descriptor | None:
@@ -117,7 +157,14 @@ class FdTable:
             return None
         displaced = self._fds[dst]
         self._fds[dst] = self._fds.pop(src)
+        self._show(src)
+        self._show(dst)
         return displaced
+
+    def set_rights(self, fd: int, base: int, inheriting: int) -> None:
+        """fd_fdstat_set_rights on number fd (`narrow`)."""
+        self.narrow(self.get(fd), base, inheriting)
+        self._show(fd)
 
     @staticmethod
     def narrow(desc: Descriptor, base: int, inheriting: int) -> None:

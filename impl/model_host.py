@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from collections import deque
 
-from vwasm.model.wasi import AddressFamily, Clockid, Errno, Filetype, Sdflags, SocketType, WasiError
+from vwasm.model.wasi import I64_MAX, AddressFamily, Clockid, Errno, Filetype, Sdflags, SocketType, WasiError
 
 from .posix_host import Open, Stat, _component
 
@@ -257,7 +257,7 @@ class ModelHost:
             raise WasiError(Errno.SPIPE)
         h = self._file(h)
         new = offset + (0, h.offset, self.fs.node(h.ino).size)[whence]
-        if new < 0:
+        if not 0 <= new <= I64_MAX:  # Linux: an off_t (a file system's own size limit aside)
             raise WasiError(Errno.INVAL)
         h.offset = new
         return new

@@ -9,7 +9,10 @@ import wasmtime
 import vwasm
 from vwasm import fastcalls
 from vwasm.model.wasi import Clockid, Errno
+from vwasm.context import Context
+from vwasm.fdtable import FdTable
 from vwasm.model_host import ModelHost
+from vwasm.posix_host import PosixHost
 from vwasm.syscalls import args_env, clock_random
 
 GUEST = """(module
@@ -35,8 +38,9 @@ def _now(config=None, host=None, clock=Clockid.MONOTONIC) -> tuple[int, int]:
 def test_the_library_is_built_and_loads():
     assert fastcalls.library_path() is not None, "impl/fastcalls.c is not built: run `make build`"
     assert fastcalls.library() is not None
-    assert all(fastcalls.library().serve(handler, None, None) for handler in fastcalls.ENTRIES)
-    assert fastcalls.library().serve(args_env.args_get, None, None) is None
+    cx = Context(PosixHost(), FdTable(), [], [])
+    assert all(fastcalls.library().serve(handler, None, cx) for handler in fastcalls.ENTRIES)
+    assert fastcalls.library().serve(args_env.args_get, None, cx) is None
 
 
 def test_a_plain_store_reads_the_clock_in_c():

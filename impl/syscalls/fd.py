@@ -156,7 +156,7 @@ def fd_fdstat_set_rights(cx, fd: int, base: int, inheriting: int) -> int:
     # Bits the witx does not define do not decode (before the descriptor is looked up, as wasmtime).
     if base & ~ALL_RIGHTS or inheriting & ~ALL_RIGHTS:
         raise WasiError(Errno.INVAL)
-    cx.fds.narrow(cx.fds.get(fd), base, inheriting)
+    cx.fds.set_rights(fd, base, inheriting)
     return SUCCESS
 
 

@@ -68,13 +68,15 @@ FILE_SIZE = 100
 PATH_AT, FD_AT = 1024, 2048  # where the set-up calls keep the path "f" and the opened number
 # What the guest does to its table before each phase of cases (exports and arguments; `open` opens
 # "f" in the preopen with every right, `rights` keeps only those given). 5 may only ask where it is,
-# 6 only move (and appends, non-blocking); 7 is opened and closed. Then a file moved onto 4 by
-# renumbering; then 4 closed.
+# 6 only move (and appends, non-blocking: the kernel keeps its position); 7 is opened and closed.
+# Then a file that moved to 33, appended a while (its position the kernel's) and stopped (its position
+# PosixHost's again), moved onto 4 by renumbering; then 4 closed.
 TABLE_PHASES = (
     (("open",), ("open",), ("rights", 5, Rights.FD_TELL | Rights.FD_READ, 0), ("open",),
      ("flags", 6, Fdflags.APPEND | Fdflags.NONBLOCK), ("rights", 6, Rights.FD_SEEK | Rights.FD_READ, 0),
      ("open",), ("close", 7)),
-    (("open",), ("seek", 7, 33, 0, 0), ("renumber", 7, 4)),
+    (("open",), ("seek", 7, 33, 0, 0), ("flags", 7, Fdflags.APPEND), ("seek", 7, 5, 1, 0), ("flags", 7, 0),
+     ("renumber", 7, 4)),
     (("close", 4),),
 )
 N_SEEK_CASES = len(TABLE_PHASES) * len(SEEK_FDS) * (len(SEEK_POINTERS) * len(SEEK_OFFSETS) * len(WHENCES)
@@ -175,11 +177,14 @@ class Guest:
         self.exports = linker.instantiate(self.store, module).exports(self.store)
         self.memory = self.exports["memory"] if memory else None
 
-    def offsets(self) -> dict[int, int]:
-        """The host offset of every file the guest holds, by guest number (its descriptor table's
-        handles, read with lseek(2) beside the guest)."""
+    def offsets(self) -> dict[int, tuple[int, int]]:
+        """Where every file the guest holds stands, by guest number: its PosixHost position word
+        (`POSITIONS`: a position kept in user space, or the kernel keeps it) and the kernel's offset
+        (lseek(2) beside the guest)."""
         from vwasm.fdtable import FILE
-        return {fd: os.lseek(d.handle, 0, os.SEEK_CUR) for fd, d in self.wasi.cx.fds.items() if d.kind == FILE}
+        from vwasm.posix_host import POSITIONS
+        return {fd: (POSITIONS[d.handle], os.lseek(d.handle, 0, os.SEEK_CUR))
+                for fd, d in self.wasi.cx.fds.items() if d.kind == FILE}
 
     def grow_to(self, pages: int) -> None:
         self.exports["grow"](self.store, pages - self.memory.size(self.store))
@@ -361,6 +366,14 @@ def random_cases(guests, library, size: int) -> tuple[int, int]:
     return cases, successes
 
 
+def tables_problem(guests) -> str | None:
+    """What C reads of a guest's table, or PosixHost's position words, that the guests' tables do not
+    say (refinement/machine.py's checks), or None."""
+    from proofs.refinement.machine import files_view_problem, positions_problem
+    tables = [g.wasi.cx.fds for g in guests]
+    return next(filter(None, map(files_view_problem, tables)), None) or positions_problem(*tables)
+
+
 def seek_cases(guests, library, size: int, phase: int) -> tuple[int, int]:
     """fd_seek, fd_tell and fd_fdstat_get on every descriptor of the table as `TABLE_PHASES[phase]`
     left it: the same ending, memory and host offset of every file both ways."""
@@ -379,7 +392,11 @@ def seek_cases(guests, library, size: int, phase: int) -> tuple[int, int]:
             raise Counterexample(f"{where}: with the C entries {kind} {result!r}, with the handlers {skind} "
                                  f"{sresult!r} (or memory differs)")
         if offsets[0] != offsets[1]:
-            raise Counterexample(f"{where}: host offsets {offsets[0]} with the C entries, {offsets[1]} with the handlers")
+            raise Counterexample(f"{where}: positions (word, kernel offset) {offsets[0]} with the C entries, "
+                                 f"{offsets[1]} with the handlers")
+        problem = tables_problem(guests)
+        if problem:
+            raise Counterexample(f"{where}: {problem}")
         ok = endings[0][:2] == ("errno", 0)
         answered(library, where, ok, served)
         cases += 1
@@ -483,6 +500,9 @@ def table_cases(engine, module, library) -> tuple[int, int]:
                 for step in steps:
                     for g in guests:
                         g.setup(*step)
+                    problem = tables_problem(guests)
+                    if problem:
+                        raise Counterexample(f"after {step} in table phase {phase}: {problem}")
                 if phase == 0:
                     first_call(guests[0], library)
                 done = seek_cases(guests, library, PAGE, phase)

@@ -85,10 +85,40 @@ def fast_seek_rights_swapped():
 def fast_seek_stale_descriptor():
     """Bug in the offset entries: the first lookup's host fd is remembered, as a copy of the table would be
     if it were not kept in step."""
-    _edit("static int file_fd(PyObject *context, uint32_t fd, uint64_t right) {\n",
-          "static int file_fd(PyObject *context, uint32_t fd, uint64_t right) {\n    static int first = -1;\n"
+    _edit("static int file_fd(const struct files *files, uint32_t fd, uint64_t right) {\n",
+          "static int file_fd(const struct files *files, uint32_t fd, uint64_t right) {\n    static int first = -1;\n"
           "    if (first >= 0) return first;\n")
-    _edit("    return ok ? (int)host_fd : -1;", "    if (ok) first = (int)host_fd;\n    return ok ? (int)host_fd : -1;")
+    _edit("    return host_fd >= 0 && host_fd <= INT_MAX && (right & ~held) == 0 ? (int)host_fd : -1;",
+          "    if (host_fd >= 0 && (right & ~held) == 0) first = (int)host_fd;\n"
+          "    return host_fd >= 0 && host_fd <= INT_MAX && (right & ~held) == 0 ? (int)host_fd : -1;")
+
+
+@mutant("fast_kept_position_ignored", breaks="WASI semantics: fd_tell and fd_seek answer the kernel's offset of a "
+        "file whose position PosixHost keeps (reads and writes move the one, seeks the other)", killers=FAST)
+def fast_kept_position_ignored():
+    """Bug in the offset entries: every file's position taken to be the kernel's."""
+    _edit("positions[host_fd] < 0 ? &positions[host_fd] : NULL;", "positions[host_fd] < 0 ? NULL : NULL;")
+
+
+@mutant("fast_seek_not_kept", breaks="WASI semantics: fd_seek answers the new position of a file whose position "
+        "PosixHost keeps, but leaves the position where it was", killers=FAST)
+def fast_seek_not_kept():
+    """Bug in fd_seek's entry: the new position is computed, never stored."""
+    _edit("    *kept = ~at;\n", "")
+
+
+@mutant("fast_end_from_position", breaks="WASI semantics: fd_seek(END) counts from the file's position, not its "
+        "size", killers=FAST)
+def fast_end_from_position():
+    """Bug in fd_seek's entry: END takes the base CUR takes."""
+    _edit("whence == SEEK_CUR ? ~*kept :", "whence != SEEK_SET ? ~*kept :")
+
+
+@mutant("fast_negative_position", breaks="WASI semantics: fd_seek moves a kept position before the start of the "
+        "file, where the handler answers EINVAL", killers=FAST)
+def fast_negative_position():
+    """Bug in fd_seek's entry: a negative new position is stored and answered."""
+    _edit("|| __builtin_add_overflow(base, offset, &at) || at < 0)", "|| __builtin_add_overflow(base, offset, &at))")
 
 
 @mutant("fast_whence_unchecked", breaks="WASI semantics: fd_seek with an undefined whence (3: Linux's SEEK_DATA) "

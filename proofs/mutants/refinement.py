@@ -156,6 +156,84 @@ def renumber_self_closes():
     patch(FdTable, "renumber", renumber)
 
 
+@mutant("renumber_view_stale", breaks="3 descriptor isolation: after fd_renumber, the C entries still see the "
+        "moved file under its old number (fd_seek moves a host fd the guest no longer names)",
+        killers=("host.posix_vs_model",))
+def renumber_view_stale():
+    """Bug in the runtime's table: renumbering shows C the new number, not the freed one."""
+    from vwasm.fdtable import FdTable
+    real = FdTable._show
+    patch(FdTable, "renumber", lambda self, src, dst: _renumber_showing_dst(self, src, dst, real))
+
+
+def _renumber_showing_dst(table, src, dst, show):
+    from vwasm.model.wasi import Errno, WasiError
+    if src not in table._fds or dst not in table._fds:
+        raise WasiError(Errno.BADF)
+    if src == dst:
+        return None
+    displaced = table._fds[dst]
+    table._fds[dst] = table._fds.pop(src)
+    show(table, dst)
+    return displaced
+
+
+@mutant("set_rights_view_stale", breaks="3 rights only shrink: after fd_fdstat_set_rights, the C entries still "
+        "see the rights dropped (fd_seek moves a file that may no longer seek)",
+        killers=("host.posix_vs_model",))
+def set_rights_view_stale():
+    """Bug in the runtime's table: narrowing a descriptor's rights does not show C the new ones."""
+    from vwasm.fdtable import FdTable
+    patch(FdTable, "set_rights", lambda self, fd, base, inheriting: self.narrow(self.get(fd), base, inheriting))
+
+
+@mutant("posix_read_position_kept", breaks="WASI semantics: a read of a file whose position PosixHost keeps does "
+        "not move the position (the same bytes are read again)", killers=("host.posix_vs_model",))
+def posix_read_position_kept():
+    """Bug in PosixHost.readv: preadv at the position, and the position left as it was."""
+    import os
+
+    from vwasm import posix_host
+    real = posix_host.PosixHost.readv
+
+    def readv(self, h, bufs):
+        at = posix_host._position(h) if type(h) is int else 0
+        return os.preadv(h, bufs, ~at) if at < 0 else real(self, h, bufs)
+    patch(posix_host.PosixHost, "readv", readv)
+
+
+@mutant("posix_append_position_kept", breaks="WASI semantics: a file entering append mode keeps its position in "
+        "PosixHost, so reads and tell then use the kernel's stale offset", killers=("host.posix_vs_model",))
+def posix_append_position_kept():
+    """Bug in PosixHost.set_status_flags: the position is not handed to the kernel on entering append mode."""
+    import fcntl
+    import os
+
+    from vwasm import posix_host
+
+    def set_status_flags(self, h, append, nonblock):
+        if type(h) is not int:
+            return
+        flags = fcntl.fcntl(h, fcntl.F_GETFL) & ~(os.O_APPEND | os.O_NONBLOCK)
+        fcntl.fcntl(h, fcntl.F_SETFL, flags | (os.O_APPEND if append else 0) | (os.O_NONBLOCK if nonblock else 0))
+        at = posix_host._position(h)
+        if at < 0 and append:
+            posix_host.POSITIONS[h] = posix_host.APPENDING
+        elif at == posix_host.APPENDING and not append:
+            posix_host.POSITIONS[h] = ~os.lseek(h, 0, os.SEEK_CUR)
+    patch(posix_host.PosixHost, "set_status_flags", set_status_flags)
+
+
+@mutant("posix_close_keeps_position", breaks="WASI semantics: a closed file's position word outlives it, so a "
+        "socket or stream later given the same host fd is read and written with preadv/pwritev (ESPIPE)", killers=("host.posix_vs_model",))
+def posix_close_keeps_position():
+    """Bug in PosixHost.close: the fd's position word is not cleared."""
+    import os
+
+    from vwasm import posix_host
+    patch(posix_host.PosixHost, "close", lambda self, h: os.close(h) if type(h) is int else None)
+
+
 @mutant("table_fills_hole_wrongly", breaks="3 descriptor isolation: a new descriptor goes after the highest "
         "number, not into the lowest hole", killers=("refinement.stateful", "host.posix_vs_model"))
 def table_fills_hole_wrongly():

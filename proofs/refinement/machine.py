@@ -8,7 +8,10 @@ After every call the worlds must agree on the errno and the results, and then:
     (`s.fs.snapshot()`), in ModelHost and on disk (`disk_snapshot`); the read-only preopen and the
     file outside are as they were at the start (SEED, written on disk and read into the model and
     ModelHost with `FileSystem.from_host`);
-  - the descriptor tables are equal (the abstraction function: fd -> kind, rights, fdflags);
+  - the descriptor tables are equal (the abstraction function: fd -> kind, rights, fdflags), and so
+    is every file's position (ModelHost's offset; PosixHost's kept in user space or the kernel's);
+  - what fastcalls.c reads of each table (`FdTable.files`) is what the table holds, and PosixHost's
+    position words say "kept here" exactly for its regular files not in append mode;
   - stdout/stderr received the same bytes;
   - the runtime shares no handle between two numbers, and the process's open host descriptors
     (/proc/self/fd) are exactly those it held before the world was made plus the handles in the
@@ -255,6 +258,19 @@ class World:
         handles = [id(d.handle) for _, d in self.cx.fds.items()]
         return len(handles) == len(set(handles))
 
+    def positions(self) -> dict:
+        """The position of every file in the table, wherever its Host keeps it: a ModelHost handle's
+        offset; PosixHost's user-space position (`POSITIONS`), else the kernel's."""
+        from vwasm.fdtable import FILE
+        from vwasm.posix_host import POSITIONS
+        out = {}
+        for fd, d in self.cx.fds.items():
+            if d.kind == FILE:
+                h = d.handle
+                out[fd] = (h.offset if type(h) is not int else ~POSITIONS[h] if POSITIONS[h] < 0
+                           else os.lseek(h, 0, os.SEEK_CUR))
+        return out
+
     def host_fds(self) -> set:
         """The OS descriptors the table holds."""
         return {d.handle for _, d in self.cx.fds.items() if type(d.handle) is int}
@@ -265,6 +281,53 @@ class World:
                 self.host.close(d.handle)
             except Exception:  # noqa: BLE001
                 pass
+
+
+def files_view_problem(fds) -> str | None:
+    """What fastcalls.c reads of a descriptor table (`FdTable.files`, at the address it holds, as C
+    reads it) that the table does not say, or None. For every number below its count: the host fd and
+    base rights of a file with an OS fd, -1 for any other number; and no such file at or past count."""
+    import ctypes
+
+    from vwasm.fdtable import FILE
+    count = fds.files.count
+    words = (ctypes.c_int64 * (2 * count)).from_address(fds.files.words)[:] if count else []
+    files = {n: d for n, d in fds.items() if d.kind == FILE and type(d.handle) is int}
+    for n in range(count):
+        d = files.get(n)
+        if words[2 * n] != (d.handle if d else -1) or d and words[2 * n + 1] != d.rights_base:
+            return (f"C's view of number {n} is host fd {words[2 * n]}, rights {words[2 * n + 1]:#x}; the table "
+                    f"holds {d!r}")
+    if any(n >= count for n in files):
+        return f"a file numbered past C's view ({count} numbers): {sorted(files)}"
+    return None
+
+
+POSITIONS_CHECKED = 1024  # host fds whose PosixHost position word is checked (the machine's are far below)
+
+
+def positions_problem(*tables) -> str | None:
+    """PosixHost's position words (`POSITIONS`) against the tables over PosixHost of every store in the
+    process, or None: a regular file's position is kept there (< 0) unless the file appends
+    (APPENDING, the kernel keeps it); every other host fd's word is 0."""
+    import stat
+
+    from vwasm.fdtable import FILE
+    from vwasm.model.wasi import Fdflags
+    from vwasm.posix_host import APPENDING, POSITIONS
+    files = {d.handle: d for fds in tables for _, d in fds.items() if d.kind == FILE and type(d.handle) is int}
+    for h, word in enumerate(POSITIONS[:POSITIONS_CHECKED].tolist()):
+        d = files.get(h)
+        if d is None or not stat.S_ISREG(os.fstat(h).st_mode):
+            want = "0"
+            ok = word == 0
+        elif d.fdflags & Fdflags.APPEND:
+            want, ok = "APPENDING", word == APPENDING
+        else:
+            want, ok = "a position (< 0)", word < 0
+        if not ok:
+            return f"host fd {h}'s position word is {word}, not {want} (the table holds {d!r})"
+    return None
 
 
 def open_host_fds() -> set:
@@ -740,7 +803,10 @@ class Machine(RuleBasedStateMachine):
         for f in (2, 8, 0x10, 0x20, flags):
             self.step("fd_fdstat_set_flags", lambda f=f: self.sb.fd_fdstat_set_flags(self.s, fd, f), (fd, f),
                       f"({fd}, {f:#x})", fds=(fd,))
-        self._write(fd, b"+")  # the flags show in where a write lands
+        # Where the file stands as the mode changes (PosixHost hands a position it keeps to the kernel
+        # on entering append mode and takes it back on leaving), then where a write lands.
+        self.tell(at)
+        self._write(fd, b"+")
 
     @rule(at=FD_INDEX)
     def prestat(self, at):
@@ -1339,6 +1405,13 @@ class Machine(RuleBasedStateMachine):
             raise Counterexample(f"stdout/stderr differ: model {om}, over ModelHost {o1}, over PosixHost {o2}")
         if not (self.mod.rep_ok() and self.posix.rep_ok()):
             raise Counterexample("runtime descriptor table shares a handle between two numbers")
+        p1, p2 = self.mod.positions(), self.posix.positions()
+        if p1 != p2:
+            raise Counterexample(f"file positions differ: over ModelHost {p1}, over PosixHost {p2}")
+        problem = (files_view_problem(self.mod.cx.fds) or files_view_problem(self.posix.cx.fds)
+                   or positions_problem(self.posix.cx.fds))
+        if problem:
+            raise Counterexample(problem)
 
     @invariant()
     def no_host_leak(self):
