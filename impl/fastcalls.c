@@ -7,11 +7,12 @@
  * which imports may use it; proofs/host/fastcalls.py checks each entry against its handler.
  *
  * The clock and random entries need no sandbox state; their `env` is the handler's callback. The
- * descriptor entries (fd_seek, fd_tell, fd_fdstat_get) read the guest's descriptor table itself --
- * the Python FdTable, under the GIL, at every call: there is no copy of it here to fall out of step
- * -- and their `env` is a `table_env`. The four wasmtime functions used are given by address, with
- * the layout of wasmtime_extern_t, by vwasm_fast_init (from wasmtime-py's own bindings): no wasmtime
- * header.
+ * descriptor entries' `env` is a `table_env`. fd_seek and fd_tell read the table's files as the
+ * FdTable itself shows them (`struct files`, rewritten by the table at every change, compared with
+ * it after every call by the obligations) and PosixHost's file positions, without the GIL: taking it
+ * costs more than the call. fd_fdstat_get reads the Python FdTable's entry under the GIL. The four
+ * wasmtime functions used are given by address, with the layout of wasmtime_extern_t, by
+ * vwasm_fast_init (from wasmtime-py's own bindings): no wasmtime header.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>  /* first, as Python asks; it sets the POSIX feature macros this file needs */

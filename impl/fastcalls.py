@@ -6,9 +6,10 @@ do little -- `clock_time_get`, `clock_res_get`, `sched_yield`, `random_get`, `fd
 (wasi-libc's every `open`), and `fd_seek` / `fd_tell` on a file -- the C entry answers the common
 case itself and hands every other case (an unknown clock id, a descriptor that is not open, no file
 or lacks the right, a pointer that traps) to the import's Python callback, so every errno and trap
-is still the handler's (checked by the obligation `host.fastcalls`). The descriptor entries look the
-descriptor up in the store's own FdTable at every call (under the GIL): the table stays the one
-place descriptors live.
+is still the handler's (checked by the obligation `host.fastcalls`). fd_seek and fd_tell read the
+store's files as its FdTable shows them to C (`FdTable.files`) and move the positions PosixHost keeps
+in user space (`posix_host.POSITIONS`), without the GIL; fd_fdstat_get reads the FdTable's entry
+under the GIL.
 
 An entry is used only where nothing could tell the difference (`serving`): the host is PosixHost
 (whose clocks, randomness and fds are the ones C uses), audit mode is off (it must see every call),

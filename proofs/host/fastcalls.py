@@ -58,7 +58,9 @@ RANDOM_POINTERS = (lambda s, n: 0, lambda s, n: 3, lambda s, n: s - n, lambda s,
 # fd_seek / fd_tell, over a descriptor table built by the guest itself (`TABLE_PHASES`): every kind
 # of descriptor and right, numbers never opened, offsets before the start, past the end and at the
 # s64 limits, every whence and undefined ones, result pointers as the clocks' (but fewer).
-SEEK_FDS = (0, 1, 2, 3, 4, 5, 6, 7, 100, 0xFFFF_FFFF)  # stdio, the preopen, files 4-6, a freed 7, never opened
+# stdio, the preopen, files 4-6, a freed 7, VIEW (the first number past C's view of the table), never opened
+VIEW = 16  # the numbers C's view of a table holds (FdTable.files.count) while only numbers below 16 are used
+SEEK_FDS = (0, 1, 2, 3, 4, 5, 6, 7, VIEW, 100, 0xFFFF_FFFF)
 SEEK_OFFSETS = (0, 1, 7, 100, 150, -1, -100, (1 << 63) - 1, -(1 << 63))
 WHENCES = (0, 1, 2, 3, 0xFFFF_FFFF)
 SEEK_POINTERS = (lambda s: 0, lambda s: 8, lambda s: 13, lambda s: s - 24, lambda s: s - 16, lambda s: s - 8,
@@ -70,15 +72,21 @@ PATH_AT, FD_AT = 1024, 2048  # where the set-up calls keep the path "f" and the 
 # "f" in the preopen with every right, `rights` keeps only those given). 5 may only ask where it is,
 # 6 only move (and appends, non-blocking: the kernel keeps its position); 7 is opened and closed.
 # Then a file that moved to 33, appended a while (its position the kernel's) and stopped (its position
-# PosixHost's again), moved onto 4 by renumbering; then 4 closed.
+# PosixHost's again), moved onto 4 by renumbering; then 4 closed and a file opened at the edge of
+# PosixHost's position words (`open_at_edge`) in its place, and a FIFO opened as 7 (a descriptor of
+# kind file that is no regular file: no position, ESPIPE).
 TABLE_PHASES = (
     (("open",), ("open",), ("rights", 5, Rights.FD_TELL | Rights.FD_READ, 0), ("open",),
      ("flags", 6, Fdflags.APPEND | Fdflags.NONBLOCK), ("rights", 6, Rights.FD_SEEK | Rights.FD_READ, 0),
      ("open",), ("close", 7)),
     (("open",), ("seek", 7, 33, 0, 0), ("flags", 7, Fdflags.APPEND), ("seek", 7, 5, 1, 0), ("flags", 7, 0),
      ("renumber", 7, 4)),
-    (("close", 4),),
+    (("close", 4), ("open_at_edge",), ("open_fifo",)),
 )
+# In the cases' process PosixHost keeps the positions of host fds below EDGE only (its TRACKED_FDS),
+# and the word just past them reads as a kept position, POISON: an entry reading the positions one
+# host fd too far answers POISON for the file at host fd EDGE, whose position is the kernel's.
+EDGE, POISON = 64, 1000
 N_SEEK_CASES = len(TABLE_PHASES) * len(SEEK_FDS) * (len(SEEK_POINTERS) * len(SEEK_OFFSETS) * len(WHENCES)
                                                  + 2 * (len(SEEK_POINTERS) + len(MISALIGNED)))
 N_RANDOM_CASES = len(PAGES) * len(RANDOM_LENGTHS) * len(RANDOM_POINTERS)
@@ -167,8 +175,9 @@ class Guest:
         import wasmtime
 
         import vwasm
-        if box is not None:  # a preopen (fd 3) holding one file, "f"
+        if box is not None:  # a preopen (fd 3) holding one file, "f", and a FIFO, "p"
             Path(box, "f").write_bytes(bytes(range(FILE_SIZE)))
+            os.mkfifo(Path(box, "p"))
             config = vwasm.Config()
             config.preopen_dir(box, "/box")
         self.store = wasmtime.Store(engine)
@@ -180,21 +189,34 @@ class Guest:
     def offsets(self) -> dict[int, tuple[int, int]]:
         """Where every file the guest holds stands, by guest number: its PosixHost position word
         (`POSITIONS`: a position kept in user space, or the kernel keeps it) and the kernel's offset
-        (lseek(2) beside the guest)."""
+        (lseek(2) beside the guest; None for a FIFO)."""
         from vwasm.fdtable import FILE
-        from vwasm.posix_host import POSITIONS
-        return {fd: (POSITIONS[d.handle], os.lseek(d.handle, 0, os.SEEK_CUR))
-                for fd, d in self.wasi.cx.fds.items() if d.kind == FILE}
+        from vwasm.posix_host import _position
+
+        def kernel(h: int) -> int | None:  # None: no offset (a FIFO)
+            with contextlib.suppress(OSError):
+                return os.lseek(h, 0, os.SEEK_CUR)
+            return None
+        return {fd: (_position(d.handle), kernel(d.handle)) for fd, d in self.wasi.cx.fds.items() if d.kind == FILE}
 
     def grow_to(self, pages: int) -> None:
         self.exports["grow"](self.store, pages - self.memory.size(self.store))
 
     def setup(self, name: str, *args) -> None:
         """One step building the descriptor table (`TABLE_PHASES`); it must succeed."""
-        if name == "open":
-            self.memory.write(self.store, b"f", PATH_AT)
+        fillers = []
+        if name == "open_at_edge":  # "f" opened while every host fd below EDGE is taken
+            while (filler := os.open(os.devnull, os.O_RDONLY)) < EDGE:
+                fillers.append(filler)
+            os.close(filler)
+            name = "open"
+        if name in ("open", "open_fifo"):  # a FIFO opens without waiting for a writer (O_NONBLOCK first)
+            self.memory.write(self.store, b"f" if name == "open" else b"p", PATH_AT)
+            name = "open"
             args = (3, 0, PATH_AT, 1, 0, ALL_RIGHTS, ALL_RIGHTS, 0, FD_AT)
         result = self.exports[name](self.store, *args)
+        for filler in fillers:
+            os.close(filler)
         if result != 0:
             raise Counterexample(f"setting up the descriptor table: {name}{args} answered {result}")
 
@@ -483,10 +505,38 @@ def first_call(guest, library) -> None:
         raise Counterexample("set-up: the first file is not host fd 0 (fd 0 was not free)")
 
 
+def narrow_positions() -> None:
+    """In the cases' process, before the library is loaded: PosixHost keeps positions for host fds
+    below EDGE only, in a buffer whose next word reads as the kept position POISON."""
+    import ctypes
+
+    from vwasm import posix_host
+    words = (ctypes.c_int64 * (EDGE + 1))()
+    words[EDGE] = ~POISON
+    posix_host.POSITIONS = memoryview(words).cast("B").cast("q")[:EDGE]
+    posix_host.TRACKED_FDS = EDGE
+
+
+def fence(table, host_fd: int) -> None:
+    """Move C's view of `table` (`FdTable.files`) into storage with one more number, VIEW, naming
+    `host_fd` with every right: an entry reading the view one number too far serves VIEW, which the
+    table does not hold."""
+    import ctypes
+    count = table.files.count
+    if count != VIEW:
+        raise Counterexample(f"set-up: C's view of the table holds {count} numbers, not {VIEW}")
+    words = (ctypes.c_int64 * (2 * count + 2))()
+    ctypes.memmove(words, table.files.words, 16 * count)
+    words[2 * count], words[2 * count + 1] = host_fd, -1
+    table._storage, table._words = words, memoryview(words).cast("B").cast("q")[:2 * count]
+    table.files.words = ctypes.addressof(words)
+
+
 def table_cases(engine, module, library) -> tuple[int, int]:
     """`seek_cases` in each phase of `TABLE_PHASES`, guests over a preopen of their own each."""
     cases = successes = 0
-    with tempfile.TemporaryDirectory() as fast_box, tempfile.TemporaryDirectory() as slow_box:
+    with (tempfile.TemporaryDirectory() as fast_box, tempfile.TemporaryDirectory() as slow_box,
+          contextlib.ExitStack() as stack):
         guests = []
         for lib, box in ((library, fast_box), (None, slow_box)):
             with linked(lib):
@@ -494,6 +544,8 @@ def table_cases(engine, module, library) -> tuple[int, int]:
         try:
             # The C entries' first file is the host's fd 0 (a process may run without a stdin):
             # a test of a host fd that refuses 0 shows.
+            beyond = os.open(Path(fast_box, "f"), os.O_RDONLY)  # the file past the view's end (`fence`)
+            stack.callback(os.close, beyond)
             with contextlib.suppress(OSError):
                 os.close(0)
             for phase, steps in enumerate(TABLE_PHASES):
@@ -503,6 +555,7 @@ def table_cases(engine, module, library) -> tuple[int, int]:
                     problem = tables_problem(guests)
                     if problem:
                         raise Counterexample(f"after {step} in table phase {phase}: {problem}")
+                fence(guests[0].wasi.cx.fds, beyond)
                 if phase == 0:
                     first_call(guests[0], library)
                 done = seek_cases(guests, library, PAGE, phase)
@@ -651,6 +704,7 @@ def main(path: str) -> None:
     from vwasm import fastcalls
     begin("compiling the guest")
     engine = wasmtime.Engine()
+    narrow_positions()
     try:
         cases, successes = run_cases(engine, wasmtime.Module(engine, GUEST), fastcalls.Library(path))
         pool = pool_cases(Path(path))

@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-score", type=float, default=95.0, help="percent; fail below it")
     ap.add_argument("--strict", action="store_true", help="count only counterexamples as kills (not errors)")
     ap.add_argument("--file", action="append", default=[], help="only mutants of files matching this glob")
-    ap.add_argument("--match", help="only mutants whose id or key contains this text")
+    ap.add_argument("--match", action="append", default=[],
+                    help="only mutants whose id or key contains this text (given again: any of them)")
     ap.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=None,
                     help="first run every obligation on an unmutated copy (default: on unless --sample)")
     ap.add_argument("--list", action="store_true", help="list the chosen mutants, run nothing")
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.selftest:
         return selftest(everything, texts, import_errors)
     pool = [m for m in everything if (not args.file or any(fnmatch(m.file, g) for g in args.file))
-            and (not args.match or args.match in m.id or args.match in m.key)]
+            and (not args.match or any(t in m.id or t in m.key for t in args.match))]
     want = args.sample if args.sample else (args.max or None)
     ordered = choose(pool, None, args.seed)
     equivalents = load_equivalents()
