@@ -162,20 +162,15 @@ def renumber_self_closes():
 def renumber_view_stale():
     """Bug in the runtime's table: renumbering shows C the new number, not the freed one."""
     from vwasm.fdtable import FdTable
-    real = FdTable._show
-    patch(FdTable, "renumber", lambda self, src, dst: _renumber_showing_dst(self, src, dst, real))
+    real = FdTable.renumber
 
-
-def _renumber_showing_dst(table, src, dst, show):
-    from vwasm.model.wasi import Errno, WasiError
-    if src not in table._fds or dst not in table._fds:
-        raise WasiError(Errno.BADF)
-    if src == dst:
-        return None
-    displaced = table._fds[dst]
-    table._fds[dst] = table._fds.pop(src)
-    show(table, dst)
-    return displaced
+    def renumber(self, src, dst):
+        old = self._words[2 * src:2 * src + 2].tolist() if src < self.files.count else None
+        displaced = real(self, src, dst)
+        if old and src != dst:
+            self._words[2 * src], self._words[2 * src + 1] = old
+        return displaced
+    patch(FdTable, "renumber", renumber)
 
 
 @mutant("set_rights_view_stale", breaks="3 rights only shrink: after fd_fdstat_set_rights, the C entries still "
