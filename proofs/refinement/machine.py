@@ -262,12 +262,12 @@ class World:
         """The position of every file in the table, wherever its Host keeps it: a ModelHost handle's
         offset; PosixHost's user-space position (`POSITIONS`), else the kernel's."""
         from vwasm.fdtable import FILE
-        from vwasm.posix_host import POSITIONS
+        from vwasm.posix_host import _position
         out = {}
         for fd, d in self.cx.fds.items():
             if d.kind == FILE:
                 h = d.handle
-                out[fd] = (h.offset if type(h) is not int else ~POSITIONS[h] if POSITIONS[h] < 0
+                out[fd] = (h.offset if type(h) is not int else ~_position(h) if _position(h) < 0
                            else os.lseek(h, 0, os.SEEK_CUR))
         return out
 
