@@ -3,8 +3,8 @@
 A host call through ctypes costs 1-2 µs before its handler does anything; wasmtime's own clock read,
 `fd_tell` or `random_get` costs ~0.2 µs. For the calls a program may make in a tight loop and that
 do little -- `clock_time_get`, `clock_res_get`, `sched_yield`, `random_get`, `fd_fdstat_get`
-(wasi-libc's every `open`), and `fd_seek` / `fd_tell` on a file -- the C entry answers the common
-case itself and hands every other case (an unknown clock id, a descriptor that is not open, no file
+(wasi-libc's every `open`), `fd_seek` / `fd_tell` on a file, and `poll_oneoff` on one clock already
+due (`nanosleep` of 0) -- the C entry answers the common case itself and hands every other case (an unknown clock id, a descriptor that is not open, no file
 or lacks the right, a pointer that traps) to the import's Python callback, so every errno and trap
 is still the handler's (checked by the obligation `host.fastcalls`). fd_seek and fd_tell read the
 store's files as its FdTable shows them to C (`FdTable.files`) and move the positions PosixHost keeps
@@ -27,7 +27,7 @@ from wasmtime import _ffi as ffi
 from vwasm.model.rights import need
 
 from . import posix_host
-from .syscalls import clock_random, fd, proc
+from .syscalls import clock_random, fd, poll, proc
 
 # Each handler and the C function that serves its common case.
 ENTRIES = {
@@ -38,6 +38,7 @@ ENTRIES = {
     fd.fd_seek: "vwasm_fd_seek",
     fd.fd_tell: "vwasm_fd_tell",
     fd.fd_fdstat_get: "vwasm_fd_fdstat_get",
+    poll.poll_oneoff: "vwasm_poll_oneoff",
 }
 # The entries that read the descriptor table, with the rights their handlers ask for: (a query of
 # the offset, a move of it). Their `env` is a TableEnv; the others' is the handler's callback.

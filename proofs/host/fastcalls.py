@@ -90,12 +90,39 @@ EDGE, POISON = 64, 1000
 N_SEEK_CASES = len(TABLE_PHASES) * len(SEEK_FDS) * (len(SEEK_POINTERS) * len(SEEK_OFFSETS) * len(WHENCES)
                                                  + 2 * (len(SEEK_POINTERS) + len(MISALIGNED)))
 N_RANDOM_CASES = len(PAGES) * len(RANDOM_LENGTHS) * len(RANDOM_POINTERS)
+# poll_oneoff: the first subscription's tag and its clock id or fd (fds 0-2 are the guest's streams,
+# always ready; the rest are never open), a clock's timing and flags; a second subscription or none;
+# where the three buffers lie; how many subscriptions are asked for. C answers one clock already due.
+POLL_TAGS = (0, 1, 2, 7)  # clock, fd_read, fd_write, no such tag
+POLL_IDS = (0, 1, 2, 3, 100, 0xFFFF_FFFF)
+WAIT_NS = 2_000_000
+POLL_TIMINGS = {  # name: (subclockflags, the timeout given the clock's reading just before the call)
+    "relative 0": (0, lambda now: 0),
+    "relative 1 ns": (0, lambda now: 1),
+    "relative wait": (0, lambda now: WAIT_NS),
+    "absolute 0": (1, lambda now: 0),
+    "absolute passed": (1, lambda now: now - 1),
+    "absolute now": (1, lambda now: now),
+    "absolute wait": (1, lambda now: now + WAIT_NS),
+    "flags 2": (2, lambda now: 0),
+    "flags 3": (3, lambda now: 0),
+    "flags 0xFFFF": (0xFFFF, lambda now: 0),
+}
+DUE = ("relative 0", "absolute 0", "absolute passed", "absolute now")
+POLL_SECONDS = ("none", "due clock", "clock never due", "fd never open")
+POLL_IN = (lambda s: 64, lambda s: 68, lambda s: s - 48, lambda s: s - 40, lambda s: 0xFFFF_FFF8)
+POLL_OUT = (lambda s, i: 512, lambda s, i: 516, lambda s, i: s - 32, lambda s, i: s - 24, lambda s, i: i)
+POLL_NEVENTS = (lambda s, i, o: 1024, lambda s, i, o: 1026, lambda s, i, o: s - 4, lambda s, i, o: s - 2,
+                lambda s, i, o: o, lambda s, i, o: i)
+POLL_COUNTS = (0, 1, 2, 3, 0xFFFF_FFFF)  # over two subscriptions: none, fewer, both, more, past memory
+N_POLL_CASES = (len(POLL_IDS) * len(POLL_SECONDS) * (len(POLL_TIMINGS) + len(POLL_TAGS) - 1)
+                + len(PAGES) * len(POLL_IN) * len(POLL_OUT) * len(POLL_NEVENTS) + len(POLL_COUNTS))
 POOL_DRAWS = 1024  # 16-byte draws straight from the library: 16 KiB, four refills of the one-page pool
 POOL_SIZES = range(0, 300)  # through the pool's limit (256) and past it
 POOL_PAGE_BYTES = 4096 - 16  # the pool's bytes: a page less its lock and count
 THREAD_DRAWS = 50_000  # 16-byte draws by each of two threads at once
 N_POOL_CASES = POOL_DRAWS + len(POOL_SIZES) + 2 * THREAD_DRAWS + 1  # pool_cases: draws, sizes, threads, the fork
-N_CASES = N_CLOCK_CASES + N_RANDOM_CASES + N_SEEK_CASES + N_POOL_CASES
+N_CASES = N_CLOCK_CASES + N_RANDOM_CASES + N_POLL_CASES + N_SEEK_CASES + N_POOL_CASES
 
 GUEST_TEMPLATE = """(module
   (import "wasi_snapshot_preview1" "clock_time_get" (func $time (param i32 i64 i32) (result i32)))
@@ -110,6 +137,7 @@ GUEST_TEMPLATE = """(module
   (import "wasi_snapshot_preview1" "fd_fdstat_set_rights" (func $rights (param i32 i64 i64) (result i32)))
   (import "wasi_snapshot_preview1" "fd_fdstat_set_flags" (func $flags (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fdstat (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
   MEMORY
   (func (export "time") (param i32 i64 i32) (result i32) local.get 0 local.get 1 local.get 2 call $time)
   (func (export "res") (param i32 i32) (result i32) local.get 0 local.get 1 call $res)
@@ -126,6 +154,8 @@ GUEST_TEMPLATE = """(module
   (func (export "rights") (param i32 i64 i64) (result i32) local.get 0 local.get 1 local.get 2 call $rights)
   (func (export "flags") (param i32 i32) (result i32) local.get 0 local.get 1 call $flags)
   (func (export "fdstat") (param i32 i32) (result i32) local.get 0 local.get 1 call $fdstat)
+  (func (export "poll") (param i32 i32 i32 i32) (result i32)
+    local.get 0 local.get 1 local.get 2 local.get 3 call $poll)
   (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))"""
 GUEST = GUEST_TEMPLATE.replace("MEMORY", '(memory (export "memory") 1)')
 
@@ -220,12 +250,15 @@ class Guest:
         if result != 0:
             raise Counterexample(f"setting up the descriptor table: {name}{args} answered {result}")
 
-    def call(self, name: str, *args) -> tuple[str, object, bytes]:
-        """Run one export over memory filled with FILL: (how it ended, its result or trap message, memory after)."""
+    def call(self, name: str, *args, data: tuple[tuple[int, bytes], ...] = ()) -> tuple[str, object, bytes]:
+        """Run one export over memory filled with FILL but for `data` ((address, bytes), written in
+        order): (how it ended, its result or trap message, memory after)."""
         import wasmtime
         size = self.memory.data_len(self.store) if self.memory else 0
         if size:
             self.memory.write(self.store, bytes([FILL]) * size, 0)
+        for address, chunk in data:
+            self.memory.write(self.store, chunk, address)
         try:
             ending = ("errno", self.exports[name](self.store, *args))
         except (wasmtime.Trap, wasmtime.WasmtimeError) as e:  # a host's trap comes back as the error
@@ -327,8 +360,9 @@ def run_cases(engine, module, library) -> tuple[int, int]:
                         answered(library, where, ok, served)
                         cases += 1
                         successes += ok
-            done = random_cases((fast, slow), library, size)
-            cases, successes = cases + done[0], successes + done[1]
+            for done in (random_cases((fast, slow), library, size),
+                         poll_cases((fast, slow), library, size, everything=pages == PAGES[0])):
+                cases, successes = cases + done[0], successes + done[1]
             served = library.served()
             if (fast.call("yield")[:2], slow.call("yield")[:2]) != (("errno", 0), ("errno", 0)) or \
                     library.served() - served != 1:
@@ -385,6 +419,92 @@ def random_cases(guests, library, size: int) -> tuple[int, int]:
                         raise Counterexample(f"{where}: {who} never filled the buffer in 32 calls")
             cases += 1
             successes += ok
+    return cases, successes
+
+
+USERDATA = 0x0123_4567_89AB_CDEF
+
+
+def subscription(userdata: int, tag: int, ident: int, flags: int = 0, timeout: int = 0) -> bytes:
+    """A preview1 subscription, laid out by model/wasi.py: a clock's id, timeout and flags, or an fd."""
+    from vwasm.model.wasi import SUBSCRIPTION, SUBSCRIPTION_CLOCK, SUBSCRIPTION_FD, SUBSCRIPTION_UNION_OFFSET
+    head = SUBSCRIPTION.codec.pack(userdata, tag)[:SUBSCRIPTION_UNION_OFFSET]
+    body = (SUBSCRIPTION_CLOCK.codec.pack(ident, timeout & (1 << 64) - 1, 0, flags) if tag == 0
+            else SUBSCRIPTION_FD.codec.pack(ident))
+    return (head + body).ljust(SUBSCRIPTION.size, bytes(1))
+
+
+def clock_now(ident: int) -> int:
+    """The host's reading of preview1 clock `ident` (0 for an id that is no clock)."""
+    return time.clock_gettime_ns(POSIX_CLOCKS[ident]) if ident < len(POSIX_CLOCKS) else 0
+
+
+def poll_case(guests, library, where: str, args: tuple, data: tuple, clock: tuple | None, by_c: bool) -> bool:
+    """One poll_oneoff both ways: the same ending and memory; answered by the C entry exactly when it
+    succeeds and `by_c`; and the event of the first subscription, a clock (`clock`: its id, flags and
+    timeout), never before its time. Whether it succeeded."""
+    served = library.served()
+    runs = []
+    for g in guests:
+        before = clock_now(clock[0]) if clock else 0
+        kind, result, memory = g.call("poll", *_signed(args, WIDTHS["poll"]), data=data)
+        runs.append((kind, result, memory, before, clock_now(clock[0]) if clock else 0))
+    (kind, result, memory, _, _), (skind, sresult, smemory, _, _) = runs
+    if (kind, result) != (skind, sresult) or memory != smemory:
+        raise Counterexample(f"{where}: with the C entries {kind} {result!r}, with the handlers {skind} "
+                             f"{sresult!r}{'' if memory == smemory else ', and memory differs'}")
+    ok = (kind, result) == ("errno", 0)
+    if library.served() - served != (ok and by_c):
+        raise Counterexample(f"{where}: the C entry answered {library.served() - served} time(s); it answers "
+                             "exactly the successful polls of one clock already due")
+    _, out, _, nevents = args
+    reported = memory[nevents:nevents + 4] != bytes(4) and memory[out:out + 8] == USERDATA.to_bytes(8, "little")
+    if ok and clock and reported:
+        _, flags, timeout = clock
+        for _, _, _, before, after in runs:
+            if (after if flags else after - before) < timeout:
+                raise Counterexample(f"{where}: the clock's event came before its time ({after - before} ns "
+                                     f"after the call began)")
+    return ok
+
+
+def poll_cases(guests, library, size: int, everything: bool) -> tuple[int, int]:
+    """poll_oneoff from wasm over `size` bytes of memory: a due clock with its buffers at misalignments,
+    flush with the end of memory, straddling it, past it and overlapping each other; with `everything`
+    also every tag, clock id or fd, timing and flags of a first subscription, alone or with a second,
+    and each count of subscriptions. (cases, successes answered by C)"""
+    cases = successes = 0
+    seconds = {"none": b"", "due clock": subscription(USERDATA + 1, 0, 1),
+               "clock never due": subscription(USERDATA + 1, 0, 1, 1, (1 << 64) - 1),
+               "fd never open": subscription(USERDATA + 1, 1, 100)}
+    firsts = [(0, ident, timing) for ident in POLL_IDS for timing in POLL_TIMINGS]
+    firsts += [(tag, ident, None) for tag in POLL_TAGS[1:] for ident in POLL_IDS]
+    for tag, ident, timing in firsts if everything else ():
+        flags, timeout_of = POLL_TIMINGS.get(timing, (0, None))
+        for second, more in seconds.items():
+            timeout = timeout_of(clock_now(ident)) if timing else 0
+            subs = subscription(USERDATA, tag, ident, flags, timeout) + more
+            clock = (ident, flags, timeout) if tag == 0 and ident < 2 and flags < 2 else None
+            by_c = clock is not None and second == "none" and timing in DUE
+            where = begin(f"poll_oneoff: tag {tag}, id {ident}, {timing}, then {second}")
+            ok = poll_case(guests, library, where, (64, 512, len(subs) // 48, 1024), ((64, subs),), clock, by_c)
+            cases, successes = cases + 1, successes + (ok and by_c)
+    due = subscription(USERDATA, 0, 1)
+    for place_in in POLL_IN:
+        at_in = place_in(size) & 0xFFFF_FFFF
+        for place_out in POLL_OUT:
+            out = place_out(size, at_in) & 0xFFFF_FFFF
+            for place_nevents in POLL_NEVENTS:
+                nevents = place_nevents(size, at_in, out) & 0xFFFF_FFFF
+                where = begin(f"poll_oneoff({at_in:#x}, {out:#x}, 1, {nevents:#x}) over {size // PAGE} page(s)")
+                ok = poll_case(guests, library, where, (at_in, out, 1, nevents),
+                               ((at_in, due),) if at_in + len(due) <= size else (), (1, 0, 0), True)
+                cases, successes = cases + 1, successes + ok
+    for count in POLL_COUNTS if everything else ():
+        where = begin(f"poll_oneoff of {count} subscriptions")
+        ok = poll_case(guests, library, where, (64, 512, count, 1024), ((64, due + seconds["due clock"]),),
+                       (1, 0, 0), count == 1)
+        cases, successes = cases + 1, successes + (ok and count == 1)
     return cases, successes
 
 
@@ -573,7 +693,7 @@ def memoryless_cases(engine, library) -> int:
     cases = 0
     calls = (("time", (0, 0, 8), "trap"), ("time", (1, 0, 0), "trap"), ("res", (0, 8), "trap"),
              ("random", (8, 8), "trap"), ("fdstat", (0, 8), "trap"), ("seek", (0, 0, 1, 8), "errno"),
-             ("tell", (0, 8), "errno"))
+             ("tell", (0, 8), "errno"), ("poll", (64, 512, 1, 1024), "trap"))
     for what, memory in MEMORYLESS.items():
         module = wasmtime.Module(engine, GUEST_TEMPLATE.replace("MEMORY", memory))
         guests = []
@@ -594,7 +714,7 @@ def memoryless_cases(engine, library) -> int:
     return cases
 
 
-N_MEMORYLESS = 7 * len(MEMORYLESS)
+N_MEMORYLESS = 8 * len(MEMORYLESS)
 
 
 def check_layouts(path: Path) -> int:
@@ -614,7 +734,8 @@ def check_layouts(path: Path) -> int:
     return len(LAYOUTS_REFUSED) + 1
 
 
-WIDTHS = {"time": (32, 64, 32), "res": (32, 32), "seek": (32, 64, 32, 32), "tell": (32, 32), "fdstat": (32, 32)}  # the exports' parameters: i32 or i64
+WIDTHS = {"time": (32, 64, 32), "res": (32, 32), "seek": (32, 64, 32, 32), "tell": (32, 32), "fdstat": (32, 32),
+          "poll": (32, 32, 32, 32)}  # the exports' parameters: i32 or i64
 
 
 def _signed(args: tuple[int, ...], widths: tuple[int, ...]) -> tuple[int, ...]:
@@ -638,9 +759,10 @@ def check_selection(engine, module, library) -> int:
                 endings = [guest.call(*call)[:2] for call in
                            (("time", 1, 0, 64), ("res", 1, 64), ("yield",), ("random", 64, 16), ("fdstat", 1, 64),
                             ("tell", 1, 64))]
+                endings.append(guest.call("poll", 64, 512, 1, 1024, data=((64, subscription(USERDATA, 0, 1)),))[:2])
             finally:
                 guest.wasi.close()
-            if endings != [("errno", 0)] * 5 + [("errno", Errno.SPIPE)]:
+            if endings != [("errno", 0)] * 5 + [("errno", Errno.SPIPE), ("errno", 0)]:
                 raise Counterexample(f"{what}: the calls ended {endings}")
             if library.served() != served:
                 raise Counterexample(f"{what}: the C entries answered calls they must leave to the handlers")
@@ -651,7 +773,8 @@ def check_selection(engine, module, library) -> int:
 @obligation("host.fastcalls", family=HOST, tool="enumeration", guarantee="1 memory isolation, 5 no host crash",
             bound=f"{N_CASES - N_POOL_CASES} cases from real wasm, with the C entries and with the handlers alone: "
                   f"{N_CLOCK_CASES} clock (call, id, precision, pointer, memory size), {N_RANDOM_CASES} random_get "
-                  f"(length, pointer, memory size), {N_SEEK_CASES} fd_seek/fd_tell (table state, descriptor, "
+                  f"(length, pointer, memory size), {N_POLL_CASES} poll_oneoff (subscriptions, timing, pointers, "
+                  f"count), {N_SEEK_CASES} fd_seek/fd_tell (table state, descriptor, "
                   f"offset, whence, pointer); {N_POOL_CASES} draws of random_get's pool, a fork among them; "
                   "guests without a memory; audit mode and ModelHost; the init's layouts",
             budget=90)
@@ -669,6 +792,11 @@ def fast_calls() -> Outcome:
       bytes or more is filled; its pool of kernel bytes, drawn from directly, hands out each byte once
       (16-byte draws across several refills all differ, none is zero, two threads drawing at once
       included) and none to a forked child that its parent holds;
+    - `poll_oneoff`: a first subscription of every tag, clock ids and fds, relative and absolute
+      timeouts already due, due within 1 ns or 2 ms, undefined flags, alone or with a second (a due
+      clock, a clock never due, an fd never open); its buffers misaligned, flush with the end of
+      memory, straddling it, past it, overlapping; every count up to past memory. C answers exactly
+      the successful polls of one clock already due, and no clock's event comes before its time;
     - `fd_seek`, `fd_tell` and `fd_fdstat_get`, over a descriptor table the guest builds and changes:
       the standard streams, the preopened directory, files holding every right, only the right to ask
       where they are, only the right to move (and append, non-blocking flags), a number freed by

@@ -156,3 +156,24 @@ def fast_fdstat_rights_swapped():
     """Bug in fd_fdstat_get's record: the two rights fields written in each other's place."""
     _edit("memcpy(record + 8, &base, 8);\n        memcpy(record + 16, &inheriting, 8);",
           "memcpy(record + 8, &inheriting, 8);\n        memcpy(record + 16, &base, 8);")
+
+
+@mutant("fast_poll_no_wait", breaks="WASI semantics: poll_oneoff reports a relative clock at once, before its "
+        "timeout has passed (sleep returns early)", killers=FAST)
+def fast_poll_no_wait():
+    """Bug in telling a clock is due: any relative timeout taken as passed."""
+    _edit("return timeout == 0;", "return true;")
+
+
+@mutant("fast_poll_absolute_reversed", breaks="WASI semantics: poll_oneoff reports an absolute clock before its "
+        "time, and leaves one already passed to a wait", killers=FAST)
+def fast_poll_absolute_reversed():
+    """Bug in comparing an absolute time with the clock: the comparison the wrong way round."""
+    _edit("timeout <= nanoseconds(&now)", "timeout >= nanoseconds(&now)")
+
+
+@mutant("fast_poll_first_of_many", breaks="WASI semantics: poll_oneoff of several subscriptions reports only the "
+        "first clock's event, dropping the others that are ready", killers=FAST)
+def fast_poll_first_of_many():
+    """Bug in the entry's scope: the count of subscriptions not checked."""
+    _edit("if (arg_u32(raw, 2) == 1 && sub", "if (arg_u32(raw, 2) >= 1 && sub")
