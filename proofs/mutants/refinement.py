@@ -182,6 +182,21 @@ def set_rights_view_stale():
     patch(FdTable, "set_rights", lambda self, fd, base, inheriting: self.narrow(self.get(fd), base, inheriting))
 
 
+@mutant("view_growth_loses_files", breaks="3 descriptor isolation: when a table's view grows (a file at number 16, "
+        "32, ...), C reads every lower number as host fd 0 with no rights, whatever the guest holds there",
+        killers=("host.files_view",))
+def view_growth_loses_files():
+    """Bug in growing the view: the new storage does not take the old numbers' words (left zero)."""
+    from vwasm.fdtable import FdTable
+    real = FdTable._grow
+
+    def grow(self, count):
+        kept = len(self._words)
+        real(self, count)
+        self._words[:kept] = memoryview(bytes(8 * kept)).cast("q")
+    patch(FdTable, "_grow", grow)
+
+
 @mutant("posix_read_position_kept", breaks="WASI semantics: a read of a file whose position PosixHost keeps does "
         "not move the position (the same bytes are read again)", killers=("host.posix_vs_model",))
 def posix_read_position_kept():
