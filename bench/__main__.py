@@ -41,6 +41,7 @@ WORKLOADS = [  # (key, guest mode, iterations, what one iteration is)
     ("seek", "seek", 20_000, "`fd_seek` on a file"),
     ("tell", "tell", 20_000, "`fd_tell` on a file"),
     ("random", "random", 20_000, "`random_get` of 16 bytes"),
+    ("sleep0", "sleep0", 20_000, "`nanosleep` of 0 (`poll_oneoff`)"),
     ("stdout16", "stdout16", 20_000, "16-byte write to stdout"),
     ("write4k", "write4k", 25_600, "100 MiB in 4 KiB writes to a file"),
     ("write16", "write16", 100_000, "100k 16-byte writes to a file"),

@@ -78,6 +78,11 @@ int main(int argc, char **argv) {
       if (tell ? __wasi_fd_tell(fd, &at) : __wasi_fd_seek(fd, i & 4095, __WASI_WHENCE_SET, &at)) return 1;
     t1 = now_ns();
     close(fd);
+  } else if (!strcmp(mode, "sleep0")) {
+    struct timespec zero = {0, 0};
+    t0 = now_ns();
+    for (long i = 0; i < n; i++) if (nanosleep(&zero, NULL)) return 1;
+    t1 = now_ns();
   } else if (!strcmp(mode, "random")) {
     t0 = now_ns();
     for (long i = 0; i < n; i++) if (__wasi_random_get((uint8_t *)buf, 16)) return 1;
