@@ -1,8 +1,8 @@
 """Manual path resolution, one component at a time, holding directories open, to enforce sandboxing.
 
-After cap-std's `manually/open.rs`. A path given by the guest is never handed to the OS whole: each
-component is looked up with `Host.openat(parent, name, DIRECTORY | PATH)` relative to the directory
-handle reached so far (the host always adds O_NOFOLLOW and O_CLOEXEC), and the handles of the
+After cap-std's `manually/open.rs`. A path given by the guest is not handed to the OS whole (but see
+`open_at`): each component is looked up with `Host.openat(parent, name, DIRECTORY | PATH)` relative
+to the directory handle reached so far (the host always adds O_NOFOLLOW and O_CLOEXEC), and the handles of the
 directories entered are kept on a stack. `..` pops that stack -- it never asks the OS for `..` -- so
 the walk can only go back to a directory it came through, and at the start directory `..` is the
 escape. A symlink met on the way (the kernel refuses it under O_NOFOLLOW with ELOOP or ENOTDIR) is
@@ -17,6 +17,11 @@ Rules (DESIGN §1.2 and §5; the abstract version is `vwasm.model.paths`):
 - a trailing slash requires a directory and always follows a final symlink; otherwise a final
   symlink is followed only when asked, and the final step is done with O_NOFOLLOW all the same;
 - the empty path is ENOENT, a NUL byte EINVAL, PATH_MAX bytes or more ENAMETOOLONG.
+
+One shortcut, in `open_at`: a path of plain names only (no `.`, `..`, empty component or leading
+slash) is offered whole to a host that can resolve it beneath `start` refusing every symlink and
+escape (`open_beneath`: PosixHost's openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), which then
+opens exactly what this walk would; whatever it refuses or fails is walked here from the start.
 
 Everything goes through the Host protocol (openat / readlinkat / close): this module does no I/O of
 its own, so it runs unchanged over PosixHost and ModelHost.
@@ -220,6 +225,14 @@ def plain_name(path: str) -> bool:
             and "\0" not in path)
 
 
+def plain_path(path: str) -> bool:
+    """`path` is plain names joined by single slashes (no `.`, `..` or empty component, no leading or
+    trailing slash, no NUL), well under PATH_MAX."""
+    parts = path.split("/")
+    return 0 < len(path) < PATH_MAX // 4 and "" not in parts and "." not in parts and ".." not in parts \
+        and "\0" not in path
+
+
 def open_at(host, start, path: str, flags: int, follow: bool, mode: int = 0o666):
     """A new handle for `path` beneath directory `start`, and its Stat (see `Resolver.open`)."""
     # The common case, a plain name: `Resolver.open` would make exactly this one openat. Only a
@@ -230,5 +243,13 @@ def open_at(host, start, path: str, flags: int, follow: bool, mode: int = 0o666)
         except WasiError as e:
             if not follow or e.errno not in _SYMLINK_SIGNS:
                 raise
+    # Plain names through directories: a host that can resolve them whole beneath `start`, refusing
+    # any symlink or escape (PosixHost's openat2), opens what the walk would. Every refusal and
+    # failure is the walk's to decide, from the start.
+    elif plain_path(path) and (beneath := getattr(host, "open_beneath", None)) is not None:
+        try:
+            return beneath(start, path, flags, mode)
+        except WasiError:
+            pass
     with Resolver(host, start, path, follow) as r:
         return r.open(flags, mode)

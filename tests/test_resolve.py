@@ -322,3 +322,67 @@ def test_model_and_posix_agree_on_stat_of_entries(tmp_path):
     assert p.seen == m.seen
     p.close()
     m.close()
+
+
+def test_open_beneath_takes_plain_names_only_and_refuses_every_symlink(tmp_path):
+    """PosixHost's whole-path open (openat2): plain names through real directories open; a symlink
+    anywhere on the way, inside or out, is the kernel's ELOOP; anything but plain names never
+    reaches it."""
+    w = World("posix", tmp_path)
+    h, _ = w.host.open_beneath(w.start, "a/g")
+    assert w.ident(h) == w.expected("a/g")
+    w.host.close(h)
+    for through_link in ("la/g", "out/secret", "evil/canary/secret", "a/up"):
+        with pytest.raises(WasiError) as e:
+            w.host.open_beneath(w.start, through_link)
+        assert e.value.errno == Errno.LOOP, through_link
+    for not_plain in ("a/../f", "./f", "a//g", "a/g/", "/etc", "..", ""):
+        with pytest.raises(WasiError) as e:
+            w.host.open_beneath(w.start, not_plain)
+        assert e.value.errno == Errno.PERM, not_plain
+    w.canary_intact()
+    w.close()
+
+
+class Counting:
+    """A host that counts the calls made of it."""
+
+    def __init__(self, host) -> None:
+        self.host, self.calls = host, []
+
+    def __getattr__(self, name):
+        method = getattr(self.host, name)
+
+        def call(*args, **kw):
+            self.calls.append(name)
+            return method(*args, **kw)
+        return call
+
+
+@pytest.mark.parametrize("openat2", [True, False], ids=["openat2", "no openat2"])
+def test_plain_names_open_in_one_call_and_anything_else_is_walked(tmp_path, monkeypatch, openat2):
+    """open_at hands a path of several plain names to the host whole; a symlink met there (refused
+    by the host) sends it to the walk, which follows it. A kernel without openat2 walks everything."""
+    from vwasm import posix_host
+    monkeypatch.setattr(posix_host, "_OPENAT2", [openat2])
+    w = World("posix", tmp_path)
+    host = Counting(w.host)
+    for path, rel, whole in (("a/g", "a/g", True), ("la/g", "a/g", False), ("a/b/../g", "a/g", False)):
+        host.calls.clear()
+        h, _ = open_at(host, w.start, path, Open.READ, True)
+        assert w.ident(h) == w.expected(rel)
+        w.host.close(h)
+        assert ("open_beneath" in host.calls) == ("/" in path and ".." not in path)
+        assert (host.calls == ["open_beneath"]) == (whole and openat2), (path, host.calls)
+    with pytest.raises(WasiError) as e:
+        open_at(host, w.start, "out/secret", Open.READ, True)
+    assert e.value.errno == Errno.PERM
+    w.canary_intact()
+    w.close()
+
+
+def test_audit_sees_every_component():
+    """In audit mode the host is a TracingHost, which records each component's lookup: it offers no
+    whole-path open, so open_at walks."""
+    from vwasm.audit import TracingHost
+    assert TracingHost(PosixHost(), None).open_beneath is None

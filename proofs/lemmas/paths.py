@@ -174,7 +174,9 @@ COMPONENTS = ["a", "b", "c", "f", "f2", "g", ".", "..", "x", "up", "loop", "abs"
 def random_paths(n: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     out = ["..", "/", "/etc", "a/../..", "a/../../box/a", "chain0", "chain1", "chain0/", "chain1/b",
-           "loop", "loop/", "abs", "abs/", "a/b/out", "a/b/out/x", "a/hop/c/g", "up/x", "a/b/../../..", "."]
+           "loop", "loop/", "abs", "abs/", "a/b/out", "a/b/out/x", "a/hop/c/g", "up/x", "a/b/../../..", ".",
+           # plain names through symlinks out of the preopen, to a file there; and through one inside
+           "up/secret", "a/b/out/secret", "up/box/f", "ok/c/g", "a/b/c/g", "slash/f2"]
     while len(out) < n:
         k = rng.randint(1, 5)
         p = "/".join(rng.choice(COMPONENTS) for _ in range(k))
@@ -361,16 +363,34 @@ def trace_impl(host, start_fd, path, follow, steps: list, final: bool = True):
             setattr(rv.Resolver, n, f)
 
 
+def open_impl(host, start, path: str, follow: bool) -> tuple[str, object]:
+    """`resolve.open_at` for reading, as path_open calls it (a plain path of several names resolved
+    whole by the kernel first, refusing symlinks and escapes): ("ok", the (dev, ino) opened) or
+    ("err", errno)."""
+    from vwasm import resolve as rv
+    from vwasm.model.wasi import WasiError
+    try:
+        handle, _ = rv.open_at(host, start, path, rv.Open.READ, follow)
+    except WasiError as e:
+        return "err", e.errno
+    try:
+        st = os.fstat(handle)
+        return "ok", (st.st_dev, st.st_ino)
+    finally:
+        host.close(handle)
+
+
 @obligation("paths.impl", family=Z3, tool="z3", guarantee="2 filesystem isolation",
-            bound="relation of paths.model; 3,000 resolutions by the runtime over PosixHost", budget=60)
+            bound="relation of paths.model; 3,000 resolutions and 3,000 opens by the runtime over PosixHost", budget=60)
 def paths_impl() -> Outcome:
     from vwasm.posix_host import PosixHost
     from vwasm.model.fs import FileSystem
     from vwasm.model.wasi import WasiError
 
+    from vwasm import resolve as rv
     host = PosixHost()
     tmp = tempfile.mkdtemp(prefix="vwasm-proofs-")
-    nsteps = 0
+    nsteps = whole = 0
     agree = 0
     outcomes: dict = {}
     try:
@@ -379,10 +399,13 @@ def paths_impl() -> Outcome:
         with open(os.path.join(tmp, "secret"), "w") as fh:
             fh.write("outside")
         fs = FileSystem.from_host(box)
-        inside = set()
-        for dirpath, dirnames, _ in os.walk(box):  # os.walk does not follow symlinks
+        inside, inside_files = set(), set()
+        for dirpath, dirnames, filenames in os.walk(box):  # os.walk does not follow symlinks
             st = os.stat(dirpath)
             inside.add((st.st_dev, st.st_ino))
+            for name in filenames:
+                st = os.lstat(os.path.join(dirpath, name))
+                inside_files.add((st.st_dev, st.st_ino))
         start = host.open_preopen(box)
         paths = random_paths(1500, seed=4)
         try:
@@ -413,14 +436,23 @@ def paths_impl() -> Outcome:
                     i_cls = impl[1] if impl[0] == "err" and impl[1] in (Errno.PERM, Errno.LOOP) else "other"
                     if m_cls != i_cls and not (m_cls == "other" and model[0] == "err"):
                         raise Counterexample(f"resolve({path!r}, follow={follow}): runtime {impl}, model {model}")
+                    opened = open_impl(host, start, path, follow)
+                    whole += opened[0] == "ok" and "/" in path and rv.plain_path(path)
+                    if opened[0] == "ok" and opened[1] not in inside | inside_files:
+                        raise Counterexample(f"runtime open_at({path!r}, follow={follow}) opened something outside "
+                                             "the preopen")
+                    if (opened[1] == Errno.PERM) != (model[1] == Errno.PERM):
+                        raise Counterexample(f"open_at({path!r}, follow={follow}): runtime {opened}, model {model} "
+                                             "(an escape for one only)")
                     agree += 1
                     outcomes[str(impl[1] if impl[0] == "err" else "ok")] = 1
         finally:
             host.close(start)
     finally:
         shutil.rmtree(tmp)
-    if nsteps < 5000 or len(outcomes) < 4:
-        raise TooLittleEvidence(f"only {nsteps} steps / {len(outcomes)} outcome kinds")
+    if nsteps < 5000 or len(outcomes) < 4 or not whole:
+        raise TooLittleEvidence(f"only {nsteps} steps / {len(outcomes)} outcome kinds / {whole} whole-path opens")
     return Outcome(f"{nsteps:,} runtime steps on the proved relation (z3-evaluated); {agree:,} resolutions "
-                   f"stay inside the preopen and agree with the model on escape/loop; "
+                   f"and as many opens ({whole} of several plain names, resolved whole) stay inside the preopen "
+                   f"and agree with the model on escape/loop; "
                    f"{len(outcomes)} outcome kinds")

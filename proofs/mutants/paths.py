@@ -96,3 +96,28 @@ def impl_absolute_symlink_followed():
     def symlink(self, target):
         return real(self, target.lstrip("/") or ".")
     patch(resolve.Resolver, "symlink", symlink)
+
+
+@mutant("openat2_unrestricted", breaks="2 filesystem isolation: a path of plain names is resolved by the kernel "
+        "with nothing refused, so a symlink on the way leads out of the preopen",
+        killers=("paths.impl",))
+def openat2_unrestricted():
+    """Bug in PosixHost's openat2: no RESOLVE_* flag (the open_how structs made afresh without them)."""
+    from vwasm import posix_host
+    patch(posix_host, "_RESOLVE", 0)
+    posix_host._HOWS.clear()
+
+
+@mutant("openat2_refusal_final", breaks="WASI semantics: a path of plain names through a symlink to a directory "
+        "fails (ELOOP) where the walk would follow the link", killers=("refinement.stateful",))
+def openat2_refusal_final():
+    """Bug in the whole-path open: its refusal is answered instead of handing the path to the walk."""
+    from vwasm import resolve
+    from vwasm.syscalls import path as path_calls
+    real = resolve.open_at
+
+    def open_at(host, start, path, flags, follow, mode=0o666):
+        if not resolve.plain_name(path) and resolve.plain_path(path) and hasattr(host, "open_beneath"):
+            return host.open_beneath(start, path, flags, mode)
+        return real(host, start, path, flags, follow, mode)
+    patch(path_calls, "open_at", open_at)

@@ -108,7 +108,8 @@ def _path_strategy():
     return (st.lists(comp, min_size=1, max_size=3).map("/".join)
             | st.sampled_from(["f", "d", "d/g", "ld", "lf", "ldd", "dang", "esc", "sec", "tw", "ld/g", "lf/", "ld/",
                                "dang/", "ldd/g", "ldd/new", "lfs", "lfs/", "lfs/.", "dangs", "new", "d/new",
-                               "ld/new", "sec/x", "e/new", "rd/x", "rl", "../box/f", "d/../f", "d/../../box"]))
+                               "ld/new", "sec/x", "e/new", "rd/x", "rl", "../box/f", "d/../f", "d/../../box",
+                               "esc/secret", "esc/box/f", "ld/g/x"]))
 
 
 def _named(names):
