@@ -107,6 +107,8 @@ POLL_TIMINGS = {  # name: (subclockflags, the timeout given the clock's reading 
     "flags 2": (2, lambda now: 0),
     "flags 3": (3, lambda now: 0),
     "flags 0xFFFF": (0xFFFF, lambda now: 0),
+    "flags 0x100": (0x100, lambda now: 0),  # undefined bits in the high byte alone: flags are a u16
+    "flags 0x8001": (0x8001, lambda now: 0),
 }
 DUE = ("relative 0", "absolute 0", "absolute passed", "absolute now")
 POLL_SECONDS = ("none", "due clock", "clock never due", "fd never open")
