@@ -176,7 +176,7 @@ def random_paths(n: int, seed: int) -> list[str]:
     out = ["..", "/", "/etc", "a/../..", "a/../../box/a", "chain0", "chain1", "chain0/", "chain1/b",
            "loop", "loop/", "abs", "abs/", "a/b/out", "a/b/out/x", "a/hop/c/g", "up/x", "a/b/../../..", ".",
            # plain names through symlinks out of the preopen, to a file there; and through one inside
-           "up/secret", "a/b/out/secret", "up/box/f", "ok/c/g", "a/b/c/g", "slash/f2"]
+           "up/secret", "a/b/out/secret", "up/box/f", "ok/c/g", "a/b/c/g", "slash/f2", "a/f2", "a/b", "a/b/c"]
     while len(out) < n:
         k = rng.randint(1, 5)
         p = "/".join(rng.choice(COMPONENTS) for _ in range(k))
@@ -363,19 +363,35 @@ def trace_impl(host, start_fd, path, follow, steps: list, final: bool = True):
             setattr(rv.Resolver, n, f)
 
 
-def open_impl(host, start, path: str, follow: bool) -> tuple[str, object]:
+class Calls:
+    """A host that records the name of every call made of it."""
+
+    def __init__(self, host) -> None:
+        self.host, self.names = host, []
+
+    def __getattr__(self, name):
+        method = getattr(self.host, name)
+
+        def call(*args, **kw):
+            self.names.append(name)
+            return method(*args, **kw)
+        return call
+
+
+def open_impl(host, start, path: str, follow: bool) -> tuple[str, object, list[str]]:
     """`resolve.open_at` for reading, as path_open calls it (a plain path of several names resolved
     whole by the kernel first, refusing symlinks and escapes): ("ok", the (dev, ino) opened) or
-    ("err", errno)."""
+    ("err", errno), and the host calls it made."""
     from vwasm import resolve as rv
     from vwasm.model.wasi import WasiError
+    calls = Calls(host)
     try:
-        handle, _ = rv.open_at(host, start, path, rv.Open.READ, follow)
+        handle, _ = rv.open_at(calls, start, path, rv.Open.READ, follow)
     except WasiError as e:
-        return "err", e.errno
+        return "err", e.errno, calls.names
     try:
         st = os.fstat(handle)
-        return "ok", (st.st_dev, st.st_ino)
+        return "ok", (st.st_dev, st.st_ino), calls.names
     finally:
         host.close(handle)
 
@@ -387,7 +403,6 @@ def paths_impl() -> Outcome:
     from vwasm.model.fs import FileSystem
     from vwasm.model.wasi import WasiError
 
-    from vwasm import resolve as rv
     host = PosixHost()
     tmp = tempfile.mkdtemp(prefix="vwasm-proofs-")
     nsteps = whole = 0
@@ -427,7 +442,7 @@ def paths_impl() -> Outcome:
                     if base is not None and base not in inside:
                         raise Counterexample(f"runtime resolve({path!r}, follow={follow}) ended in a directory "
                                              f"outside the preopen")
-                    (mk, mv), _ = _model_run(fs, path, follow)
+                    (mk, mv), model_steps = _model_run(fs, path, follow)
                     model = ("ok", mv.name) if mk == "ok" else ("err", mv)
                     # The runtime's locate() leaves the final entry unchecked (the *at() call decides), so
                     # compare on the outcomes both decide: escapes, loops, and where both succeed.
@@ -437,7 +452,14 @@ def paths_impl() -> Outcome:
                     if m_cls != i_cls and not (m_cls == "other" and model[0] == "err"):
                         raise Counterexample(f"resolve({path!r}, follow={follow}): runtime {impl}, model {model}")
                     opened = open_impl(host, start, path, follow)
-                    whole += opened[0] == "ok" and "/" in path and rv.plain_path(path)
+                    # Plain names through directories alone (the model expanded no symlink): one
+                    # whole-path open, never the walk.
+                    if (opened[0] == "ok" and "/" in path and not {"", ".", ".."} & set(path.split("/"))
+                            and not any(step[0] == 4 for step in model_steps)):
+                        whole += 1
+                        if opened[2] != ["open_beneath"]:
+                            raise Counterexample(f"open_at({path!r}, follow={follow}): plain names through "
+                                                 f"directories alone, opened by {opened[2]}, not one whole-path open")
                     if opened[0] == "ok" and opened[1] not in inside | inside_files:
                         raise Counterexample(f"runtime open_at({path!r}, follow={follow}) opened something outside "
                                              "the preopen")

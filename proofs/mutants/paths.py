@@ -121,3 +121,11 @@ def openat2_refusal_final():
             return host.open_beneath(start, path, flags, mode)
         return real(host, start, path, flags, follow, mode)
     patch(path_calls, "open_at", open_at)
+
+
+@mutant("whole_path_open_unused", breaks="speed, as documented: a path of plain names through directories is walked "
+        "a directory at a time (two system calls each) instead of opened whole", killers=("paths.impl",))
+def whole_path_open_unused():
+    """Bug in telling plain paths: a slash taken as something else than a separator."""
+    from vwasm import resolve
+    patch(resolve, "plain_path", lambda path: False)
