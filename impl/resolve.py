@@ -226,11 +226,10 @@ def plain_name(path: str) -> bool:
 
 
 def plain_path(path: str) -> bool:
-    """`path` is plain names joined by single slashes (no `.`, `..` or empty component, no leading or
-    trailing slash, no NUL), well under PATH_MAX."""
+    """`path` is plain names joined by single slashes: no `.`, `..` or empty component (so no leading,
+    trailing or double slash). (A NUL or a name too long is the host's to refuse, then the walk's.)"""
     parts = path.split("/")
-    return 0 < len(path) < PATH_MAX // 4 and "" not in parts and "." not in parts and ".." not in parts \
-        and "\0" not in path
+    return "" not in parts and "." not in parts and ".." not in parts
 
 
 def open_at(host, start, path: str, flags: int, follow: bool, mode: int = 0o666):

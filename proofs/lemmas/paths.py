@@ -452,10 +452,12 @@ def paths_impl() -> Outcome:
                     if m_cls != i_cls and not (m_cls == "other" and model[0] == "err"):
                         raise Counterexample(f"resolve({path!r}, follow={follow}): runtime {impl}, model {model}")
                     opened = open_impl(host, start, path, follow)
-                    # Plain names through directories alone (the model expanded no symlink): one
-                    # whole-path open, never the walk.
-                    if (opened[0] == "ok" and "/" in path and not {"", ".", ".."} & set(path.split("/"))
-                            and not any(step[0] == 4 for step in model_steps)):
+                    # Only plain names are offered whole; through directories alone (the model
+                    # expanded no symlink) they are opened by that one call, never walked.
+                    plain = "/" in path and not {"", ".", ".."} & set(path.split("/"))
+                    if not plain and "open_beneath" in opened[2]:
+                        raise Counterexample(f"open_at({path!r}): not plain names, yet offered whole ({opened[2]})")
+                    if opened[0] == "ok" and plain and not any(step[0] == 4 for step in model_steps):
                         whole += 1
                         if opened[2] != ["open_beneath"]:
                             raise Counterexample(f"open_at({path!r}, follow={follow}): plain names through "
