@@ -94,7 +94,7 @@ N_RANDOM_CASES = len(PAGES) * len(RANDOM_LENGTHS) * len(RANDOM_POINTERS)
 # always ready; the rest are never open), a clock's timing and flags; a second subscription or none;
 # where the three buffers lie; how many subscriptions are asked for. C answers one clock already due.
 POLL_TAGS = (0, 1, 2, 7)  # clock, fd_read, fd_write, no such tag
-POLL_IDS = (0, 1, 2, 3, 100, 0xFFFF_FFFF)
+POLL_IDS = (0, 1, 2, 3, 100, 0x0100_0001, 0xFFFF_FFFF)  # 0x0100_0001: monotonic in the low bytes alone
 WAIT_NS = 2_000_000
 POLL_TIMINGS = {  # name: (subclockflags, the timeout given the clock's reading just before the call)
     "relative 0": (0, lambda now: 0),
@@ -112,9 +112,10 @@ POLL_TIMINGS = {  # name: (subclockflags, the timeout given the clock's reading 
 }
 DUE = ("relative 0", "absolute 0", "absolute passed", "absolute now")
 POLL_SECONDS = ("none", "due clock", "clock never due", "fd never open")
-POLL_IN = (lambda s: 64, lambda s: 68, lambda s: s - 48, lambda s: s - 40, lambda s: 0xFFFF_FFF8)
-POLL_OUT = (lambda s, i: 512, lambda s, i: 516, lambda s, i: s - 32, lambda s, i: s - 24, lambda s, i: i)
-POLL_NEVENTS = (lambda s, i, o: 1024, lambda s, i, o: 1026, lambda s, i, o: s - 4, lambda s, i, o: s - 2,
+POLL_IN = (lambda s: 64, lambda s: 65, lambda s: 68, lambda s: s - 48, lambda s: s - 40, lambda s: 0xFFFF_FFF8)
+POLL_OUT = (lambda s, i: 512, lambda s, i: 513, lambda s, i: 516, lambda s, i: s - 32, lambda s, i: s - 24,
+            lambda s, i: i)
+POLL_NEVENTS = (lambda s, i, o: 1024, lambda s, i, o: 1025, lambda s, i, o: 1026, lambda s, i, o: s - 4, lambda s, i, o: s - 2,
                 lambda s, i, o: o, lambda s, i, o: i)
 POLL_COUNTS = (0, 1, 2, 3, 0xFFFF_FFFF)  # over two subscriptions: none, fewer, both, more, past memory
 N_POLL_CASES = (len(POLL_IDS) * len(POLL_SECONDS) * (len(POLL_TIMINGS) + len(POLL_TAGS) - 1)
