@@ -4,8 +4,9 @@ A host call through ctypes costs 1-2 µs before its handler does anything; wasmt
 `fd_tell` or `random_get` costs ~0.2 µs. For the calls a program may make in a tight loop and that
 do little -- `clock_time_get`, `clock_res_get`, `sched_yield`, `random_get`, `fd_fdstat_get`
 (wasi-libc's every `open`), `fd_seek` / `fd_tell` on a file, and `poll_oneoff` on one clock already
-due (`nanosleep` of 0) -- the C entry answers the common case itself and hands every other case (an unknown clock id, a descriptor that is not open, no file
-or lacks the right, a pointer that traps) to the import's Python callback, so every errno and trap
+due (`nanosleep` of 0) -- the C entry answers the common case itself and hands every other case (an
+unknown clock id, a descriptor that is not open, no file or lacks the right, a pointer that traps) to
+the import's Python callback, so every errno and trap
 is still the handler's (checked by the obligation `host.fastcalls`). fd_seek and fd_tell read the
 store's files as its FdTable shows them to C (`FdTable.files`) and move the positions PosixHost keeps
 in user space (`posix_host.POSITIONS`), without the GIL; fd_fdstat_get reads the FdTable's entry

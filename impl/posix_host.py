@@ -136,10 +136,13 @@ def _component(name: str) -> str:
     return name
 
 
+_NOT_PLAIN = frozenset(("", ".", ".."))  # path components that are no name
+
+
 def _beneath(path: str) -> str:
     """A relative path of plain names, as resolve.py hands them to `open_beneath` (no empty, `.` or
     `..` component: no leading, trailing or double slash); anything else never reaches the OS."""
-    if type(path) is not str or any(c in ("", ".", "..") for c in path.split("/")):
+    if type(path) is not str or not _NOT_PLAIN.isdisjoint(path.split("/")):
         raise WasiError(Errno.PERM)
     if "\0" in path:
         raise WasiError(Errno.INVAL)
@@ -161,6 +164,7 @@ class _OpenHow(ctypes.Structure):
 _syscall = ctypes.CDLL(None, use_errno=True).syscall
 _syscall.restype = ctypes.c_long
 _syscall.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]
+_HOW_SIZE = ctypes.sizeof(_OpenHow)  # 24: open_how as Linux 5.6 defined it
 _HOWS: dict[tuple[int, int], _OpenHow] = {}  # never changed once made: the threads' calls share them
 _OPENAT2 = [True]  # False once the kernel answered ENOSYS
 
@@ -169,7 +173,7 @@ def _openat2(path: str, osflags: int, mode: int, *, dir_fd: int) -> int:
     """openat2(dir_fd, path, {osflags, mode, _RESOLVE}): a new fd, or OSError."""
     key = (osflags, mode if osflags & os.O_CREAT else 0)  # a mode without O_CREAT is EINVAL
     how = _HOWS.get(key) or _HOWS.setdefault(key, _OpenHow(*key, _RESOLVE))
-    fd = _syscall(_SYS_OPENAT2, dir_fd, os.fsencode(path), ctypes.addressof(how), ctypes.sizeof(how))
+    fd = _syscall(_SYS_OPENAT2, dir_fd, os.fsencode(path), ctypes.addressof(how), _HOW_SIZE)
     if fd < 0:
         err = ctypes.get_errno()
         if err == E.ENOSYS:

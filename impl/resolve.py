@@ -2,8 +2,8 @@
 
 After cap-std's `manually/open.rs`. A path given by the guest is not handed to the OS whole (but see
 `open_at`): each component is looked up with `Host.openat(parent, name, DIRECTORY | PATH)` relative
-to the directory handle reached so far (the host always adds O_NOFOLLOW and O_CLOEXEC), and the handles of the
-directories entered are kept on a stack. `..` pops that stack -- it never asks the OS for `..` -- so
+to the directory handle reached so far (the host always adds O_NOFOLLOW and O_CLOEXEC), and the
+handles of the directories entered are kept on a stack. `..` pops that stack -- it never asks the OS for `..` -- so
 the walk can only go back to a directory it came through, and at the start directory `..` is the
 escape. A symlink met on the way (the kernel refuses it under O_NOFOLLOW with ELOOP or ENOTDIR) is
 read with `readlinkat` and its text walked here, from the directory holding the link. Because every

@@ -344,36 +344,22 @@ def test_open_beneath_takes_plain_names_only_and_refuses_every_symlink(tmp_path)
     w.close()
 
 
-class Counting:
-    """A host that counts the calls made of it."""
-
-    def __init__(self, host) -> None:
-        self.host, self.calls = host, []
-
-    def __getattr__(self, name):
-        method = getattr(self.host, name)
-
-        def call(*args, **kw):
-            self.calls.append(name)
-            return method(*args, **kw)
-        return call
-
-
 @pytest.mark.parametrize("openat2", [True, False], ids=["openat2", "no openat2"])
 def test_plain_names_open_in_one_call_and_anything_else_is_walked(tmp_path, monkeypatch, openat2):
     """open_at hands a path of several plain names to the host whole; a symlink met there (refused
     by the host) sends it to the walk, which follows it. A kernel without openat2 walks everything."""
+    from proofs.lemmas.paths import Calls
     from vwasm import posix_host
     monkeypatch.setattr(posix_host, "_OPENAT2", [openat2])
     w = World("posix", tmp_path)
-    host = Counting(w.host)
+    host = Calls(w.host)
     for path, rel, whole in (("a/g", "a/g", True), ("la/g", "a/g", False), ("a/b/../g", "a/g", False)):
-        host.calls.clear()
+        host.names.clear()
         h, _ = open_at(host, w.start, path, Open.READ, True)
         assert w.ident(h) == w.expected(rel)
         w.host.close(h)
-        assert ("open_beneath" in host.calls) == ("/" in path and ".." not in path)
-        assert (host.calls == ["open_beneath"]) == (whole and openat2), (path, host.calls)
+        assert ("open_beneath" in host.names) == ("/" in path and ".." not in path)
+        assert (host.names == ["open_beneath"]) == (whole and openat2), (path, host.names)
     with pytest.raises(WasiError) as e:
         open_at(host, w.start, "out/secret", Open.READ, True)
     assert e.value.errno == Errno.PERM

@@ -115,8 +115,8 @@ POLL_SECONDS = ("none", "due clock", "clock never due", "fd never open")
 POLL_IN = (lambda s: 64, lambda s: 65, lambda s: 68, lambda s: s - 48, lambda s: s - 40, lambda s: 0xFFFF_FFF8)
 POLL_OUT = (lambda s, i: 512, lambda s, i: 513, lambda s, i: 516, lambda s, i: s - 32, lambda s, i: s - 24,
             lambda s, i: i)
-POLL_NEVENTS = (lambda s, i, o: 1024, lambda s, i, o: 1025, lambda s, i, o: 1026, lambda s, i, o: s - 4, lambda s, i, o: s - 2,
-                lambda s, i, o: o, lambda s, i, o: i)
+POLL_NEVENTS = (lambda s, i, o: 1024, lambda s, i, o: 1025, lambda s, i, o: 1026, lambda s, i, o: s - 4,
+                lambda s, i, o: s - 2, lambda s, i, o: o, lambda s, i, o: i)
 POLL_COUNTS = (0, 1, 2, 3, 0xFFFF_FFFF)  # over two subscriptions: none, fewer, both, more, past memory
 N_POLL_CASES = (len(POLL_IDS) * len(POLL_SECONDS) * (len(POLL_TIMINGS) + len(POLL_TAGS) - 1)
                 + len(PAGES) * len(POLL_IN) * len(POLL_OUT) * len(POLL_NEVENTS) + len(POLL_COUNTS))
@@ -490,7 +490,8 @@ def poll_cases(guests, library, size: int, everything: bool) -> tuple[int, int]:
             clock = (ident, flags, timeout) if tag == 0 and ident < 2 and flags < 2 else None
             by_c = clock is not None and second == "none" and timing in DUE
             where = begin(f"poll_oneoff: tag {tag}, id {ident}, {timing}, then {second}")
-            ok = poll_case(guests, library, where, (64, 512, len(subs) // 48, 1024), ((64, subs),), clock, by_c)
+            count = len(subs) // len(seconds["due clock"])
+            ok = poll_case(guests, library, where, (64, 512, count, 1024), ((64, subs),), clock, by_c)
             cases, successes = cases + 1, successes + (ok and by_c)
     due = subscription(USERDATA, 0, 1)
     for place_in in POLL_IN:
