@@ -7,10 +7,10 @@
  * which imports may use it; proofs/host/fastcalls.py checks each entry against its handler.
  *
  * The clock and random entries need no sandbox state; their `env` is the handler's callback. The
- * descriptor entries' `env` is a `table_env`. fd_seek and fd_tell read the table's files as the
- * FdTable itself shows them (`struct files`, rewritten by the table at every change, compared with
- * it after every call by the obligations) and PosixHost's file positions, without the GIL: taking it
- * costs more than the call. fd_fdstat_get reads the Python FdTable's entry under the GIL. The four
+ * descriptor entries' `env` is a `table_env`. fd_seek, fd_tell and poll_oneoff read the table's
+ * files, streams and sockets as the FdTable itself shows them (`struct files`, rewritten by the table
+ * at every change, compared with it after every call by the obligations), and fd_seek and fd_tell
+ * PosixHost's file positions, without the GIL: taking it costs more than the call. fd_fdstat_get reads the Python FdTable's entry under the GIL. The four
  * wasmtime functions used are given by address, with the layout of wasmtime_extern_t, by
  * vwasm_fast_init (from wasmtime-py's own bindings): no wasmtime header.
  */
@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -179,42 +180,6 @@ size_t vwasm_sched_yield(void *env, void *caller, uint64_t *raw, size_t count) {
     return success(raw);
 }
 
-/* poll_oneoff(in: ptr<subscription>, out: ptr<event>, n: u32, nevents: ptr<u32>) -> errno, when it
- * only asks "is it time?": one clock subscription (realtime or monotonic, subclockflags no more than
- * ABSTIME) already due -- a relative timeout of 0, or an absolute time not after the clock's reading.
- * Its event is all zeros but the userdata (error SUCCESS, type CLOCK), as the handler writes it. Every
- * poll that may wait, or watches a stream, is the handler's: a wait in C could not be interrupted.
- * Layouts as model/wasi.py's SUBSCRIPTION, SUBSCRIPTION_CLOCK (at 16) and EVENT. */
-enum { SUBSCRIPTION_SIZE = 48, CLOCK_AT = 16, EVENT_SIZE = 32, TAG_CLOCK = 0, ABSTIME = 1 };
-
-static bool clock_due(const uint8_t *clock) {
-    uint32_t id;
-    uint64_t timeout;
-    uint16_t flags;
-    memcpy(&id, clock, 4), memcpy(&timeout, clock + 8, 8), memcpy(&flags, clock + 24, 2);
-    struct timespec now;
-    if (id > 1 || flags > ABSTIME)  /* preview1's realtime and monotonic clocks are CLOCKS[0] and [1] */
-        return false;
-    if (!(flags & ABSTIME))
-        return timeout == 0;
-    return clock_gettime(CLOCKS[id], &now) == 0 && timeout <= nanoseconds(&now);
-}
-
-size_t vwasm_poll_oneoff(void *env, void *caller, uint64_t *raw, size_t count) {
-    const uint8_t *sub = guest_bytes(caller, arg_u32(raw, 0), SUBSCRIPTION_SIZE, 8);
-    uint8_t *event = guest_bytes(caller, arg_u32(raw, 1), EVENT_SIZE, 8);
-    uint8_t *nevents = guest_bytes(caller, arg_u32(raw, 3), 4, 4);
-    if (arg_u32(raw, 2) == 1 && sub && event && nevents && sub[8] == TAG_CLOCK && clock_due(sub + CLOCK_AT)) {
-        uint8_t record[EVENT_SIZE] = {0};
-        uint32_t one = 1;
-        memcpy(record, sub, 8);  /* the userdata; read before writing: the event may overlap it */
-        memcpy(event, record, EVENT_SIZE);
-        memcpy(nevents, &one, 4);
-        return success(raw);
-    }
-    return ((callback_t)env)(NULL, caller, raw, count);
-}
-
 /* --- random bytes: the kernel's, fetched a page at a time ------------------------------------ */
 
 /* A system call costs ~0.7 µs here, and wasmtime's random_get draws from a user-space generator in
@@ -283,46 +248,59 @@ size_t vwasm_random_get(void *env, void *caller, uint64_t *raw, size_t count) {
 
 /* --- the descriptor calls ------------------------------------------------------------------- */
 
-/* A store's files as its FdTable shows them here (vwasm/fdtable.py's Files, rewritten by the table at
- * every change): words[2 n] is the host fd of the file numbered n, or -1, and words[2 n + 1] its base
- * rights, for every n below count. Read without the GIL, on the thread running the store's call. */
+/* A store's files -- regular files, streams and sockets -- as its FdTable shows them here
+ * (vwasm/fdtable.py's Files, rewritten by the table at every change): for every n below count,
+ * words[3 n] is the host fd of the descriptor numbered n (IN_PROCESS: a stream PosixHost keeps in
+ * Python, bytes or a callback), words[3 n + 1] its base rights and words[3 n + 2] its kind's bit
+ * (fdtable.py's SHOWN_KINDS); NOTHING, 0, 0 for a number with nothing shown. Read without the GIL,
+ * on the thread running the store's call. */
 struct files {
     const int64_t *words;
     uint64_t count;
+};
+enum { WORDS = 3, NOTHING = -1, IN_PROCESS = -2 };
+
+/* What an entry asks of a descriptor in each of its two cases (fd_seek: a query of the offset, a move
+ * of it; poll_oneoff: a read subscription, a write one): the base rights it must hold (model/rights.py)
+ * and the kinds it may be (a mask of SHOWN_KINDS bits). Any other descriptor is the handler's. */
+struct need {
+    uint64_t rights;
+    uint64_t kinds;
 };
 
 /* What a descriptor entry's `env` points to (made by vwasm/fastcalls.py, one per import per store). */
 struct table_env {
     callback_t fallback;         /* the import's Python callback */
     PyObject *context;           /* the store's vwasm Context (its `fds`: the FdTable); kept alive by Python */
-    uint64_t query_right;        /* the rights fd_tell, or fd_seek(fd, 0, CUR), needs (model/rights.py) */
-    uint64_t move_right;         /* the rights any other fd_seek needs */
+    struct need need[2];
     const struct files *files;   /* the Context's FdTable's `files` */
 };
 
-/* The host fd of guest descriptor `fd` if it is a file whose base rights hold every bit of `right`;
- * otherwise -1. */
-static int file_fd(const struct files *files, uint32_t fd, uint64_t right) {
+/* The host fd of guest descriptor `fd` -- an OS fd, or IN_PROCESS -- if it is of a kind `need` allows
+ * and its base rights hold every right `need` asks; otherwise NOTHING. */
+static int host_fd(const struct files *files, uint32_t fd, struct need need) {
     if (fd >= files->count)
-        return -1;
-    int64_t host_fd = files->words[2 * (size_t)fd];
-    uint64_t held = (uint64_t)files->words[2 * (size_t)fd + 1];
-    return host_fd >= 0 && host_fd <= INT_MAX && (right & ~held) == 0 ? (int)host_fd : -1;
+        return NOTHING;
+    const int64_t *shown = files->words + WORDS * (size_t)fd;
+    int64_t host = shown[0];
+    uint64_t held = (uint64_t)shown[1], kind = (uint64_t)shown[2];
+    bool fits = host >= IN_PROCESS && host <= INT_MAX;
+    return fits && (kind & need.kinds) && (need.rights & ~held) == 0 ? (int)host : NOTHING;
 }
 
-/* fd_seek on guest descriptor `fd`, which must hold `right`: the new position, or -1 (the handler then
+/* fd_seek on guest descriptor `fd`, as `need` asks: the new position, or -1 (the handler then
  * decides). A position kept in user space moves as PosixHost.seek moves it: to any new position in
  * [0, 2**63), END from fstat's size; any other is the kernel's, moved by lseek(2). wasm's whence
  * values are POSIX's (SET 0, CUR 1, END 2), as PosixHost.seek passes them on. */
-static int64_t seek(const struct files *files, uint32_t fd, int64_t offset, int whence, uint64_t right) {
-    int host_fd = file_fd(files, fd, right);
-    if (host_fd < 0)
+static int64_t seek(const struct files *files, uint32_t fd, int64_t offset, int whence, struct need need) {
+    int h = host_fd(files, fd, need);
+    if (h < 0)  /* NOTHING, or IN_PROCESS: no file has it */
         return -1;
-    int64_t *kept = (uint64_t)host_fd < n_positions && positions[host_fd] < 0 ? &positions[host_fd] : NULL;
+    int64_t *kept = (uint64_t)h < n_positions && positions[h] < 0 ? &positions[h] : NULL;
     if (!kept)
-        return lseek(host_fd, offset, whence);
+        return lseek(h, offset, whence);
     struct stat st;
-    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? ~*kept : fstat(host_fd, &st) == 0 ? st.st_size : -1;
+    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? ~*kept : fstat(h, &st) == 0 ? st.st_size : -1;
     int64_t at;
     if (base < 0 || __builtin_add_overflow(base, offset, &at) || at < 0)
         return -1;
@@ -339,8 +317,8 @@ size_t vwasm_fd_seek(void *env, void *caller, uint64_t *raw, size_t count) {
     uint32_t whence = arg_u32(raw, 2);
     if (whence <= SEEK_END) {
         uint8_t *slot = u64_slot(caller, arg_u32(raw, 3));
-        uint64_t right = offset == 0 && whence == SEEK_CUR ? e->query_right : e->move_right;
-        int64_t at = slot ? seek(e->files, arg_u32(raw, 0), offset, (int)whence, right) : -1;
+        struct need need = e->need[!(offset == 0 && whence == SEEK_CUR)];  /* a query, or a move */
+        int64_t at = slot ? seek(e->files, arg_u32(raw, 0), offset, (int)whence, need) : -1;
         if (at >= 0)
             return succeed(raw, slot, (uint64_t)at);
     }
@@ -351,7 +329,7 @@ size_t vwasm_fd_seek(void *env, void *caller, uint64_t *raw, size_t count) {
 size_t vwasm_fd_tell(void *env, void *caller, uint64_t *raw, size_t count) {
     const struct table_env *e = env;
     uint8_t *slot = u64_slot(caller, arg_u32(raw, 1));
-    int64_t at = slot ? seek(e->files, arg_u32(raw, 0), 0, SEEK_CUR, e->query_right) : -1;
+    int64_t at = slot ? seek(e->files, arg_u32(raw, 0), 0, SEEK_CUR, e->need[0]) : -1;
     if (at >= 0)
         return succeed(raw, slot, (uint64_t)at);
     return e->fallback(NULL, caller, raw, count);
@@ -413,6 +391,85 @@ size_t vwasm_fd_fdstat_get(void *env, void *caller, uint64_t *raw, size_t count)
         PyGILState_Release(gil);
         if (ok)
             return success(raw);
+    }
+    return e->fallback(NULL, caller, raw, count);
+}
+
+/* poll_oneoff(in: ptr<subscription>, out: ptr<event>, n: u32, nevents: ptr<u32>) -> errno, when it
+ * need not wait: each of its (at most POLL_MAX) subscriptions is a clock already due or a read or
+ * write of a stream or socket (`need`), and some event is ready -- every clock is due, or poll(2)
+ * with no timeout finds a stream ready, or a stream is kept in Python (always ready, as PosixHost.ready
+ * says). This is what nanosleep(0) and POSIX poll() with a zero timeout send. The events are written
+ * as the handler writes them: in subscription order, a due clock's all zeros but the userdata and
+ * type, a ready stream's with nbytes 1 (wasmtime's "some"), an OS fd ready when poll(2) reports the
+ * condition, a hang-up or an error. A poll that would wait, or that watches a regular file (whose read
+ * event reports end-of-file), is the handler's: a wait in C could not be interrupted. Layouts as model/wasi.py's SUBSCRIPTION (its clock and fd bodies at 16) and EVENT. */
+enum { SUBSCRIPTION_SIZE = 48, TAG_AT = 8, BODY_AT = 16, EVENT_SIZE = 32, TYPE_AT = 10, NBYTES_AT = 16,
+       TAG_CLOCK = 0, TAG_READ = 1, TAG_WRITE = 2, ABSTIME = 1, POLL_MAX = 16 };
+
+static bool clock_due(const uint8_t *clock) {
+    uint32_t id;
+    uint64_t timeout;
+    uint16_t flags;
+    memcpy(&id, clock, 4), memcpy(&timeout, clock + 8, 8), memcpy(&flags, clock + 24, 2);
+    struct timespec now;
+    if (id > 1 || flags > ABSTIME)  /* preview1's realtime and monotonic clocks are CLOCKS[0] and [1] */
+        return false;
+    if (!(flags & ABSTIME))
+        return timeout == 0;
+    return clock_gettime(CLOCKS[id], &now) == 0 && timeout <= nanoseconds(&now);
+}
+
+/* Whether C can answer subscription `sub`: a clock already due (`*watch` then watches nothing, fd
+ * NOTHING), or a read or write of a descriptor `e` allows (`*watch` then polls its host fd for that
+ * condition; poll(2) skips IN_PROCESS as it skips any negative fd). */
+static bool watchable(const struct table_env *e, const uint8_t *sub, struct pollfd *watch) {
+    uint8_t tag = sub[TAG_AT];
+    uint32_t fd;
+    memcpy(&fd, sub + BODY_AT, 4);
+    *watch = (struct pollfd){.fd = NOTHING, .events = tag == TAG_READ ? POLLIN : POLLOUT};
+    if (tag == TAG_CLOCK)
+        return clock_due(sub + BODY_AT);
+    if (tag != TAG_READ && tag != TAG_WRITE)
+        return false;
+    watch->fd = host_fd(e->files, fd, e->need[tag == TAG_WRITE]);
+    return watch->fd != NOTHING;
+}
+
+size_t vwasm_poll_oneoff(void *env, void *caller, uint64_t *raw, size_t count) {
+    const struct table_env *e = env;
+    uint32_t n = arg_u32(raw, 2);
+    const uint8_t *subs = NULL;
+    uint8_t *out = NULL, *nevents = NULL;
+    if (n >= 1 && n <= POLL_MAX) {
+        subs = guest_bytes(caller, arg_u32(raw, 0), n * SUBSCRIPTION_SIZE, 8);
+        out = guest_bytes(caller, arg_u32(raw, 1), n * EVENT_SIZE, 8);
+        nevents = guest_bytes(caller, arg_u32(raw, 3), 4, 4);
+    }
+    struct pollfd watch[POLL_MAX];
+    bool servable = subs && out && nevents, polling = false;
+    for (uint32_t i = 0; servable && i < n; i++) {
+        servable = watchable(e, subs + i * SUBSCRIPTION_SIZE, &watch[i]);
+        polling |= watch[i].fd >= 0;
+    }
+    if (servable && (!polling || poll(watch, n, 0) >= 0)) {  /* clocks alone: no system call */
+        uint8_t events[POLL_MAX][EVENT_SIZE] = {{0}};  /* all made before any is written: `out` may overlap `subs` */
+        uint32_t ready = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            const uint8_t *sub = subs + i * SUBSCRIPTION_SIZE;
+            bool polled = watch[i].fd >= 0;  /* not a clock (due), nor a stream kept in Python (ready) */
+            if (!polled || watch[i].revents & (watch[i].events | POLLHUP | POLLERR)) {
+                memcpy(events[ready], sub, 8);  /* the userdata */
+                events[ready][TYPE_AT] = sub[TAG_AT];
+                events[ready][NBYTES_AT] = sub[TAG_AT] != TAG_CLOCK;
+                ready++;
+            }
+        }
+        if (ready) {
+            memcpy(out, events, ready * EVENT_SIZE);
+            memcpy(nevents, &ready, 4);
+            return success(raw);
+        }
     }
     return e->fallback(NULL, caller, raw, count);
 }

@@ -3,14 +3,14 @@
 A host call through ctypes costs 1-2 µs before its handler does anything; wasmtime's own clock read,
 `fd_tell` or `random_get` costs ~0.2 µs. For the calls a program may make in a tight loop and that
 do little -- `clock_time_get`, `clock_res_get`, `sched_yield`, `random_get`, `fd_fdstat_get`
-(wasi-libc's every `open`), `fd_seek` / `fd_tell` on a file, and `poll_oneoff` on one clock already
-due (`nanosleep` of 0) -- the C entry answers the common case itself and hands every other case (an
+(wasi-libc's every `open`), `fd_seek` / `fd_tell` on a file, and `poll_oneoff` that need not wait
+(`nanosleep` of 0, POSIX `poll()` of streams and sockets with a zero timeout) -- the C entry answers the common case itself and hands every other case (an
 unknown clock id, a descriptor that is not open, no file or lacks the right, a pointer that traps) to
 the import's Python callback, so every errno and trap
 is still the handler's (checked by the obligation `host.fastcalls`). fd_seek and fd_tell read the
 store's files as its FdTable shows them to C (`FdTable.files`) and move the positions PosixHost keeps
-in user space (`posix_host.POSITIONS`), without the GIL; fd_fdstat_get reads the FdTable's entry
-under the GIL.
+in user space (`posix_host.POSITIONS`), without the GIL, as poll_oneoff finds the host fds of the
+streams and sockets it watches; fd_fdstat_get reads the FdTable's entry under the GIL.
 
 An entry is used only where nothing could tell the difference (`serving`): the host is PosixHost
 (whose clocks, randomness and fds are the ones C uses), audit mode is off (it must see every call),
@@ -25,9 +25,10 @@ import os
 
 from wasmtime import _ffi as ffi
 
-from vwasm.model.rights import need
+from vwasm.model.rights import SUBSCRIBED, need
 
 from . import posix_host
+from .fdtable import FILE, SHOWN_KINDS, SOCKET, STDERR, STDIN, STDOUT
 from .syscalls import clock_random, fd, poll, proc
 
 # Each handler and the C function that serves its common case.
@@ -41,12 +42,18 @@ ENTRIES = {
     fd.fd_fdstat_get: "vwasm_fd_fdstat_get",
     poll.poll_oneoff: "vwasm_poll_oneoff",
 }
-# The entries that read the descriptor table, with the rights their handlers ask for: (a query of
-# the offset, a move of it). Their `env` is a TableEnv; the others' is the handler's callback.
-TABLE_RIGHTS = {
-    fd.fd_seek: (need("fd_seek", "fd", "query"), need("fd_seek", "fd", "moves")),
-    fd.fd_tell: (need("fd_tell"), need("fd_tell")),
-    fd.fd_fdstat_get: (need("fd_fdstat_get"), need("fd_fdstat_get")),  # none: any open descriptor
+# The entries that read the descriptor table, with what they serve in each of their two cases (fd_seek:
+# a query of the offset, a move of it; poll_oneoff: a read subscription, a write one): the rights
+# the handler asks for, and the kinds of descriptor C answers for (the others go to the handler).
+# Their `env` is a TableEnv; the others' is the handler's callback.
+_FILES, _ALL = (FILE,), tuple(SHOWN_KINDS)
+TABLE_NEEDS = {
+    fd.fd_seek: ((need("fd_seek", "fd", "query"), _FILES), (need("fd_seek", "fd", "moves"), _FILES)),
+    fd.fd_tell: ((need("fd_tell"), _FILES), (need("fd_tell"), _FILES)),
+    fd.fd_fdstat_get: ((need("fd_fdstat_get"), _ALL), (need("fd_fdstat_get"), _ALL)),  # reads the table itself
+    # Streams and sockets: a regular file's read event reports end-of-file, which only the handler finds.
+    poll.poll_oneoff: ((need("poll_oneoff", SUBSCRIBED, "read"), (STDIN, SOCKET)),
+                       (need("poll_oneoff", SUBSCRIBED, "write"), (STDOUT, STDERR, SOCKET))),
 }
 _NAMES = frozenset(handler.__name__ for handler in ENTRIES)  # the imports served (handlers bear their names)
 _API = ("wasmtime_caller_export_get", "wasmtime_caller_context", "wasmtime_memory_data", "wasmtime_memory_data_size")
@@ -61,11 +68,21 @@ def library_path(directory: str = os.path.dirname(__file__)) -> str | None:
     return None
 
 
-class TableEnv(ctypes.Structure):
-    """fastcalls.c's `struct table_env`: a descriptor entry's fallback, Context and rights."""
+class Need(ctypes.Structure):
+    """fastcalls.c's `struct need`: rights a descriptor must hold, and a mask of the kinds it may be."""
 
-    _fields_ = [("fallback", ctypes.c_void_p), ("context", ctypes.py_object),
-                ("query_right", ctypes.c_uint64), ("move_right", ctypes.c_uint64), ("files", ctypes.c_void_p)]
+    _fields_ = [("rights", ctypes.c_uint64), ("kinds", ctypes.c_uint64)]
+
+    @classmethod
+    def of(cls, rights: int, kinds: tuple[str, ...]) -> Need:
+        return cls(rights, sum(SHOWN_KINDS[kind] for kind in kinds))
+
+
+class TableEnv(ctypes.Structure):
+    """fastcalls.c's `struct table_env`: a descriptor entry's fallback, Context, needs and table view."""
+
+    _fields_ = [("fallback", ctypes.c_void_p), ("context", ctypes.py_object), ("need", Need * 2),
+                ("files", ctypes.c_void_p)]
 
 
 class Library:
@@ -96,10 +113,11 @@ class Library:
         entry = self._entries.get(handler)
         if entry is None:
             return None
-        rights = TABLE_RIGHTS.get(handler)
-        if rights is None:
+        needs = TABLE_NEEDS.get(handler)
+        if needs is None:
             return entry, callback
-        return entry, ctypes.pointer(TableEnv(ctypes.cast(callback, ctypes.c_void_p).value, cx, *rights,
+        return entry, ctypes.pointer(TableEnv(ctypes.cast(callback, ctypes.c_void_p).value, cx,
+                                              (Need * 2)(*(Need.of(*n) for n in needs)),
                                               ctypes.addressof(cx.fds.files)))
 
     def served(self) -> int:

@@ -42,12 +42,20 @@ class Descriptor:
                 f"{self.rights_inheriting:#x}, fdflags={self.fdflags}, preopen={self.preopen!r})")
 
 
+# The kinds of descriptor C is shown (`Files`), each as one bit, so an entry can ask for a set of
+# kinds with one mask. Directories are not shown: no C entry serves them.
+SHOWN_KINDS = {FILE: 1, STDIN: 2, STDOUT: 4, STDERR: 8, SOCKET: 16}
+WORDS = 3  # per number in `Files`: host fd, base rights, kind bit
+NOTHING, IN_PROCESS = -1, -2  # host fd words: nothing shown; a descriptor with no OS fd (a stream kept in Python)
+
+
 class Files(ctypes.Structure):
-    """The table's files as fastcalls.c reads them, without the GIL (its `struct files`): for each
-    number below `count`, words[2 n] is the host fd of the file numbered n, or -1 if n is not open or
-    not a file with an OS fd, and words[2 n + 1] its base rights. `FdTable` rewrites a number's pair
-    at every change to that number, so the two never differ (checked after every call by
-    host.posix_vs_model and host.fastcalls)."""
+    """The table's files, in the Unix sense -- regular files, streams and sockets -- as fastcalls.c
+    reads them, without the GIL (its `struct files`): for each number n below `count`, words[3 n] is
+    the host fd of the descriptor numbered n (IN_PROCESS if its handle is no OS fd: a stream of bytes
+    or a callback), words[3 n + 1] its base rights and words[3 n + 2] its kind's bit in SHOWN_KINDS;
+    (NOTHING, 0, 0) if n is not open or is not of a shown kind. `FdTable` rewrites a number's words at every change to that number, so the two
+    never differ (checked after every call by host.posix_vs_model and host.fastcalls)."""
 
     _fields_ = [("words", ctypes.c_void_p), ("count", ctypes.c_uint64)]
 
@@ -68,22 +76,24 @@ class FdTable:
     def _show(self, fd: int) -> None:
         """Make `files` tell what the table holds at number fd."""
         desc = self._fds.get(fd)
-        file = desc is not None and desc.kind == FILE and type(desc.handle) is int
+        shown = desc is not None and desc.kind in SHOWN_KINDS
         if fd >= self.files.count:
-            if not file:
-                return  # beyond `count` reads as no file already
+            if not shown:
+                return  # beyond `count` reads as nothing shown already
             self._grow(fd + 1)
-        self._words[2 * fd] = desc.handle if file else -1
-        self._words[2 * fd + 1] = desc.rights_base if file else 0
+        at = WORDS * fd
+        host_fd = (desc.handle if type(desc.handle) is int else IN_PROCESS) if shown else NOTHING
+        self._words[at], self._words[at + 1], self._words[at + 2] = (
+            (host_fd, desc.rights_base, SHOWN_KINDS[desc.kind]) if shown else (NOTHING, 0, 0))
 
     def _grow(self, count: int) -> None:
         """Room for numbers below `count` (at least), the new ones no file. The old storage is
         replaced, not resized: C reads `files` only within a call on this same thread."""
         count = max(count, 2 * self.files.count, 16)
-        storage = (ctypes.c_int64 * (2 * count))()
+        storage = (ctypes.c_int64 * (WORDS * count))()
         words = memoryview(storage).cast("B").cast("q")
         words[:len(self._words)] = self._words
-        words[len(self._words)::2] = memoryview(b"\xff" * 8 * (count - self.files.count)).cast("q")
+        words[len(self._words)::WORDS] = memoryview(b"\xff" * 8 * (count - self.files.count)).cast("q")
         self._storage, self._words = storage, words
         self.files.words, self.files.count = ctypes.addressof(storage), count
 

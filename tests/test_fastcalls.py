@@ -123,3 +123,50 @@ def test_a_module_importing_none_of_them_does_not_load_the_library():
     assert fastcalls.serving(host, None, frozenset({"fd_write", "proc_exit"})) is None
     assert fastcalls.serving(host, None, frozenset({"fd_write", "sched_yield"})) is fastcalls.library()
     assert fastcalls.serving(host, None) is fastcalls.library()
+
+
+POLLER = r"""(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "\01\00\00\00\00\00\00\00\01")  ;; userdata 1: fd_read of fd 0 (stdin)
+  (data (i32.const 48) "\02\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\01")  ;; userdata 2: monotonic, relative 0
+  (func (export "poll") (result i32) (call $poll (i32.const 0) (i32.const 256) (i32.const 2) (i32.const 512))))"""
+
+
+def _poll_stdin(config) -> tuple[list, int]:
+    """poll() of stdin with a zero timeout, as wasi-libc sends it: ([(userdata, error, type, nbytes)
+    of each event], how many calls C answered)."""
+    import struct
+    engine = wasmtime.Engine()
+    store, linker = wasmtime.Store(engine), wasmtime.Linker(engine)
+    wasi = vwasm.define_wasi(linker, store, config)
+    exports = linker.instantiate(store, wasmtime.Module(engine, POLLER)).exports(store)
+    served = fastcalls.library().served()
+    assert exports["poll"](store) == 0
+    served = fastcalls.library().served() - served
+    memory = exports["memory"].read(store, 0, 1024)
+    (count,) = struct.unpack_from("<I", memory, 512)
+    events = [struct.unpack_from("<QHB5xQ", memory, 256 + 32 * i) for i in range(count)]
+    wasi.close()
+    return events, served
+
+
+def test_a_poll_of_stdin_that_need_not_wait_is_answered_in_c(tmp_path):
+    import os
+    os.mkfifo(tmp_path / "in")
+    writer = os.open(tmp_path / "in", os.O_RDWR | os.O_NONBLOCK)  # so the guest's open does not wait
+    try:
+        config = vwasm.Config()
+        config.stdin_file(tmp_path / "in")
+        clock = (2, 0, 0, 0)  # the clock's event: SUCCESS, type CLOCK, nbytes 0
+        assert _poll_stdin(config) == ([clock], 1)  # nothing to read yet
+        os.write(writer, b"x")
+        assert _poll_stdin(config) == ([(1, 0, 1, 1), clock], 1)  # stdin ready: type FD_READ, nbytes 1
+    finally:
+        os.close(writer)
+    config = vwasm.Config()
+    config.stdin_bytes(b"")  # kept in Python: always ready, never waits
+    assert _poll_stdin(config) == ([(1, 0, 1, 1), clock], 1)
+    audited = vwasm.Config()
+    audited.enable_audit()
+    assert _poll_stdin(audited) == ([(1, 0, 1, 1), clock], 0)  # the handler's answer alike

@@ -22,6 +22,7 @@ import tomllib
 from pathlib import Path
 
 from proofs.core import HOST, Counterexample, Outcome, TooLittleEvidence, obligation
+from proofs.host.poll_streams import N_CASES as N_STREAM_CASES
 from vwasm.model.wasi import ALL_RIGHTS, Errno, Fdflags, Rights
 
 # pyproject.toml, for the extension's flags (a mutant's copy under proofs.mutate has none: the project's)
@@ -91,8 +92,9 @@ N_SEEK_CASES = len(TABLE_PHASES) * len(SEEK_FDS) * (len(SEEK_POINTERS) * len(SEE
                                                  + 2 * (len(SEEK_POINTERS) + len(MISALIGNED)))
 N_RANDOM_CASES = len(PAGES) * len(RANDOM_LENGTHS) * len(RANDOM_POINTERS)
 # poll_oneoff: the first subscription's tag and its clock id or fd (fds 0-2 are the guest's streams,
-# always ready; the rest are never open), a clock's timing and flags; a second subscription or none;
-# where the three buffers lie; how many subscriptions are asked for. C answers one clock already due.
+# kept in Python: always ready; the rest are never open), a clock's timing and flags; a second
+# subscription or none; where the three buffers lie; how many subscriptions are asked for. C answers
+# clocks already due and the streams' reads (stdin) and writes (stdout, stderr).
 POLL_TAGS = (0, 1, 2, 7)  # clock, fd_read, fd_write, no such tag
 POLL_IDS = (0, 1, 2, 3, 100, 0x0100_0001, 0xFFFF_FFFF)  # 0x0100_0001: monotonic in the low bytes alone
 WAIT_NS = 2_000_000
@@ -111,6 +113,7 @@ POLL_TIMINGS = {  # name: (subclockflags, the timeout given the clock's reading 
     "flags 0x8001": (0x8001, lambda now: 0),
 }
 DUE = ("relative 0", "absolute 0", "absolute passed", "absolute now")
+IN_PROCESS_STREAMS = ((1, 0), (2, 1), (2, 2))  # (tag, fd): reading stdin, writing stdout or stderr
 POLL_SECONDS = ("none", "due clock", "clock never due", "fd never open")
 POLL_IN = (lambda s: 64, lambda s: 65, lambda s: 68, lambda s: s - 48, lambda s: s - 40, lambda s: 0xFFFF_FFF8)
 POLL_OUT = (lambda s, i: 512, lambda s, i: 513, lambda s, i: 516, lambda s, i: s - 32, lambda s, i: s - 24,
@@ -125,7 +128,7 @@ POOL_SIZES = range(0, 300)  # through the pool's limit (256) and past it
 POOL_PAGE_BYTES = 4096 - 16  # the pool's bytes: a page less its lock and count
 THREAD_DRAWS = 50_000  # 16-byte draws by each of two threads at once
 N_POOL_CASES = POOL_DRAWS + len(POOL_SIZES) + 2 * THREAD_DRAWS + 1  # pool_cases: draws, sizes, threads, the fork
-N_CASES = N_CLOCK_CASES + N_RANDOM_CASES + N_POLL_CASES + N_SEEK_CASES + N_POOL_CASES
+N_CASES = N_CLOCK_CASES + N_RANDOM_CASES + N_POLL_CASES + N_STREAM_CASES + N_SEEK_CASES + N_POOL_CASES
 
 GUEST_TEMPLATE = """(module
   (import "wasi_snapshot_preview1" "clock_time_get" (func $time (param i32 i64 i32) (result i32)))
@@ -211,7 +214,7 @@ class Guest:
         if box is not None:  # a preopen (fd 3) holding one file, "f", and a FIFO, "p"
             Path(box, "f").write_bytes(bytes(range(FILE_SIZE)))
             os.mkfifo(Path(box, "p"))
-            config = vwasm.Config()
+            config = config or vwasm.Config()
             config.preopen_dir(box, "/box")
         self.store = wasmtime.Store(engine)
         linker = wasmtime.Linker(engine)
@@ -375,8 +378,10 @@ def run_cases(engine, module, library) -> tuple[int, int]:
     finally:
         fast.wasi.close()
         slow.wasi.close()
-    done = table_cases(engine, module, library)
-    return cases + done[0] + memoryless_cases(engine, library), successes + done[1]
+    from proofs.host.poll_streams import stream_cases
+    for done in (table_cases(engine, module, library), stream_cases(engine, module, library)):
+        cases, successes = cases + done[0], successes + done[1]
+    return cases + memoryless_cases(engine, library), successes
 
 
 def begin(case: str) -> str:
@@ -459,7 +464,7 @@ def poll_case(guests, library, where: str, args: tuple, data: tuple, clock: tupl
     ok = (kind, result) == ("errno", 0)
     if library.served() - served != (ok and by_c):
         raise Counterexample(f"{where}: the C entry answered {library.served() - served} time(s); it answers "
-                             "exactly the successful polls of one clock already due")
+                             "exactly the successful polls that need not wait")
     _, out, _, nevents = args
     reported = memory[nevents:nevents + 4] != bytes(4) and memory[out:out + 8] == USERDATA.to_bytes(8, "little")
     if ok and clock and reported:
@@ -488,7 +493,8 @@ def poll_cases(guests, library, size: int, everything: bool) -> tuple[int, int]:
             timeout = timeout_of(clock_now(ident)) if timing else 0
             subs = subscription(USERDATA, tag, ident, flags, timeout) + more
             clock = (ident, flags, timeout) if tag == 0 and ident < 2 and flags < 2 else None
-            by_c = clock is not None and second == "none" and timing in DUE
+            first_by_c = clock is not None and timing in DUE or (tag, ident) in IN_PROCESS_STREAMS
+            by_c = first_by_c and second in ("none", "due clock")
             where = begin(f"poll_oneoff: tag {tag}, id {ident}, {timing}, then {second}")
             count = len(subs) // len(seconds["due clock"])
             ok = poll_case(guests, library, where, (64, 512, count, 1024), ((64, subs),), clock, by_c)
@@ -506,9 +512,10 @@ def poll_cases(guests, library, size: int, everything: bool) -> tuple[int, int]:
                 cases, successes = cases + 1, successes + ok
     for count in POLL_COUNTS if everything else ():
         where = begin(f"poll_oneoff of {count} subscriptions")
+        by_c = count in (1, 2)  # one or two clocks due; a third is FILL, no subscription
         ok = poll_case(guests, library, where, (64, 512, count, 1024), ((64, due + seconds["due clock"]),),
-                       (1, 0, 0), count == 1)
-        cases, successes = cases + 1, successes + (ok and count == 1)
+                       (1, 0, 0), by_c)
+        cases, successes = cases + 1, successes + (ok and by_c)
     return cases, successes
 
 
@@ -643,16 +650,18 @@ def narrow_positions() -> None:
 
 def fence(table, host_fd: int) -> None:
     """Move C's view of `table` (`FdTable.files`) into storage with one more number, VIEW, naming
-    `host_fd` with every right: an entry reading the view one number too far serves VIEW, which the
+    `host_fd` with every right, as every kind: an entry reading the view one number too far serves VIEW, which the
     table does not hold."""
     import ctypes
+
+    from vwasm.fdtable import WORDS
     count = table.files.count
     if count != VIEW:
         raise Counterexample(f"set-up: C's view of the table holds {count} numbers, not {VIEW}")
-    words = (ctypes.c_int64 * (2 * count + 2))()
-    ctypes.memmove(words, table.files.words, 16 * count)
-    words[2 * count], words[2 * count + 1] = host_fd, -1
-    table._storage, table._words = words, memoryview(words).cast("B").cast("q")[:2 * count]
+    words = (ctypes.c_int64 * (WORDS * (count + 1)))()
+    ctypes.memmove(words, table.files.words, 8 * WORDS * count)
+    words[WORDS * count:] = [host_fd, -1, -1]  # every right, every kind
+    table._storage, table._words = words, memoryview(words).cast("B").cast("q")[:WORDS * count]
     table.files.words = ctypes.addressof(words)
 
 
@@ -778,7 +787,8 @@ def check_selection(engine, module, library) -> int:
             bound=f"{N_CASES - N_POOL_CASES} cases from real wasm, with the C entries and with the handlers alone: "
                   f"{N_CLOCK_CASES} clock (call, id, precision, pointer, memory size), {N_RANDOM_CASES} random_get "
                   f"(length, pointer, memory size), {N_POLL_CASES} poll_oneoff (subscriptions, timing, pointers, "
-                  f"count), {N_SEEK_CASES} fd_seek/fd_tell (table state, descriptor, "
+                  f"count), {N_STREAM_CASES} poll_oneoff of streams and a socket (subscriptions, state, rights), "
+                  f"{N_SEEK_CASES} fd_seek/fd_tell (table state, descriptor, "
                   f"offset, whence, pointer); {N_POOL_CASES} draws of random_get's pool, a fork among them; "
                   "guests without a memory; audit mode and ModelHost; the init's layouts",
             budget=90)
@@ -799,8 +809,11 @@ def fast_calls() -> Outcome:
     - `poll_oneoff`: a first subscription of every tag, clock ids and fds, relative and absolute
       timeouts already due, due within 1 ns or 2 ms, undefined flags, alone or with a second (a due
       clock, a clock never due, an fd never open); its buffers misaligned, flush with the end of
-      memory, straddling it, past it, overlapping; every count up to past memory. C answers exactly
-      the successful polls of one clock already due, and no clock's event comes before its time;
+      memory, straddling it, past it, overlapping; every count up to past memory; and of streams and
+      a socket with host fds (`poll_streams`): every subscription alone and every pair, in three
+      states of readiness, with the rights and without. C answers exactly the successful polls that
+      need not wait, of clocks already due and streams holding the rights, and no clock's event comes
+      before its time;
     - `fd_seek`, `fd_tell` and `fd_fdstat_get`, over a descriptor table the guest builds and changes:
       the standard streams, the preopened directory, files holding every right, only the right to ask
       where they are, only the right to move (and append, non-blocking flags), a number freed by
@@ -847,4 +860,5 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
+    sys.modules["proofs.host.fastcalls"] = sys.modules[__name__]  # poll_streams' helpers are this module's: run once
     main(sys.argv[1])

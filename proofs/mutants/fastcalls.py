@@ -70,14 +70,14 @@ def fast_end_unchecked():
         "where it is (the handler: ENOTCAPABLE)", killers=FAST)
 def fast_seek_rights_unchecked():
     """Bug in the offset entries' descriptor test: the rights are read but never compared."""
-    _edit(" && (right & ~held) == 0", "")
+    _edit(" && (need.rights & ~held) == 0", " && ((void)held, 1)")  # held read, so it builds
 
 
 @mutant("fast_seek_rights_swapped", breaks="rights: fd_seek moves a descriptor that holds only the right to ask "
         "where it is, and refuses a query to one that holds only the right to move", killers=FAST)
 def fast_seek_rights_swapped():
     """Bug in fd_seek's entry: a query asks for the right to move, a move for the right to ask."""
-    _edit("? e->query_right : e->move_right", "? e->move_right : e->query_right")
+    _edit("e->need[!(offset == 0 && whence == SEEK_CUR)]", "e->need[offset == 0 && whence == SEEK_CUR]")
 
 
 @mutant("fast_seek_stale_descriptor", breaks="fd isolation: fd_seek moves the host fd a guest number named once, "
@@ -85,19 +85,19 @@ def fast_seek_rights_swapped():
 def fast_seek_stale_descriptor():
     """Bug in the offset entries: the first lookup's host fd is remembered, as a copy of the table would be
     if it were not kept in step."""
-    _edit("static int file_fd(const struct files *files, uint32_t fd, uint64_t right) {\n",
-          "static int file_fd(const struct files *files, uint32_t fd, uint64_t right) {\n    static int first = -1;\n"
+    _edit("static int host_fd(const struct files *files, uint32_t fd, struct need need) {\n",
+          "static int host_fd(const struct files *files, uint32_t fd, struct need need) {\n    static int first = -1;\n"
           "    if (first >= 0) return first;\n")
-    _edit("    return host_fd >= 0 && host_fd <= INT_MAX && (right & ~held) == 0 ? (int)host_fd : -1;",
-          "    if (host_fd >= 0 && (right & ~held) == 0) first = (int)host_fd;\n"
-          "    return host_fd >= 0 && host_fd <= INT_MAX && (right & ~held) == 0 ? (int)host_fd : -1;")
+    _edit("    return fits && (kind & need.kinds)",
+          "    if (host >= 0 && (kind & need.kinds) && (need.rights & ~held) == 0) first = (int)host;\n"
+          "    return fits && (kind & need.kinds)")
 
 
 @mutant("fast_kept_position_ignored", breaks="WASI semantics: fd_tell and fd_seek answer the kernel's offset of a "
         "file whose position PosixHost keeps (reads and writes move the one, seeks the other)", killers=FAST)
 def fast_kept_position_ignored():
     """Bug in the offset entries: every file's position taken to be the kernel's."""
-    _edit("positions[host_fd] < 0 ? &positions[host_fd] : NULL;", "positions[host_fd] < 0 ? NULL : NULL;")
+    _edit("positions[h] < 0 ? &positions[h] : NULL;", "positions[h] < 0 ? NULL : NULL;")
 
 
 @mutant("fast_seek_not_kept", breaks="WASI semantics: fd_seek answers the new position of a file whose position "
@@ -173,7 +173,36 @@ def fast_poll_absolute_reversed():
 
 
 @mutant("fast_poll_first_of_many", breaks="WASI semantics: poll_oneoff of several subscriptions reports only the "
-        "first clock's event, dropping the others that are ready", killers=FAST)
+        "first one's event, dropping the others that are ready", killers=FAST)
 def fast_poll_first_of_many():
-    """Bug in the entry's scope: the count of subscriptions not checked."""
-    _edit("if (arg_u32(raw, 2) == 1 && sub", "if (arg_u32(raw, 2) >= 1 && sub")
+    """Bug in writing the events: only the first subscription is reported on."""
+    _edit("        for (uint32_t i = 0; i < n; i++) {\n            const uint8_t *sub", "        for (uint32_t i = 0; i < 1; i++) {\n            const uint8_t *sub")
+
+
+@mutant("fast_poll_kind_unchecked", breaks="WASI semantics: poll_oneoff answers a regular file's read without its "
+        "end-of-file flag, and a stream watched for what it cannot do (stdin for writing) where the handler "
+        "answers EBADF", killers=FAST)
+def fast_poll_kind_unchecked():
+    """Bug in the table entries' descriptor test: the kind is read but never compared."""
+    _edit(" && (kind & need.kinds)", " && ((void)kind, 1)")  # kind read, so it builds
+
+
+@mutant("fast_poll_conditions_swapped", breaks="rights: poll_oneoff watches a descriptor for reading with the "
+        "right to write, and for writing with the right to read", killers=FAST)
+def fast_poll_conditions_swapped():
+    """Bug in poll_oneoff's entry: a read subscription asks what a write needs, and the other way round."""
+    _edit("e->need[tag == TAG_WRITE]", "e->need[tag == TAG_READ]")
+
+
+@mutant("fast_poll_hangup_unready", breaks="WASI semantics: poll_oneoff does not report a stream whose writer "
+        "is gone as ready (a reader waits forever for the end-of-file it would read)", killers=FAST)
+def fast_poll_hangup_unready():
+    """Bug in poll_oneoff's entry: only the condition asked for counts, not a hang-up or an error."""
+    _edit("watch[i].revents & (watch[i].events | POLLHUP | POLLERR)", "watch[i].revents & watch[i].events")
+
+
+@mutant("fast_poll_never_waits", breaks="WASI semantics: poll_oneoff of streams none of which is ready answers "
+        "at once with no events, where it must wait until one is", killers=FAST)
+def fast_poll_never_waits():
+    """Bug in poll_oneoff's entry: a poll that found nothing is answered, not handed to the handler."""
+    _edit("        if (ready) {\n", "        if (1) {\n")

@@ -161,14 +161,15 @@ def renumber_self_closes():
         killers=("host.posix_vs_model",))
 def renumber_view_stale():
     """Bug in the runtime's table: renumbering shows C the new number, not the freed one."""
-    from vwasm.fdtable import FdTable
+    from vwasm.fdtable import WORDS, FdTable
     real = FdTable.renumber
 
     def renumber(self, src, dst):
-        old = self._words[2 * src:2 * src + 2].tolist() if src < self.files.count else None
+        at = WORDS * src
+        old = self._words[at:at + WORDS].tolist() if src < self.files.count else None
         displaced = real(self, src, dst)
         if old and src != dst:
-            self._words[2 * src], self._words[2 * src + 1] = old
+            self._words[at], self._words[at + 1], self._words[at + 2] = old
         return displaced
     patch(FdTable, "renumber", renumber)
 

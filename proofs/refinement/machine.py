@@ -286,21 +286,23 @@ class World:
 
 def files_view_problem(fds) -> str | None:
     """What fastcalls.c reads of a descriptor table (`FdTable.files`, at the address it holds, as C
-    reads it) that the table does not say, or None. For every number below its count: the host fd and
-    base rights of a file with an OS fd, -1 for any other number; and no such file at or past count."""
+    reads it) that the table does not say, or None. For every number below its count: the host fd (or
+    IN_PROCESS for a handle that is no OS fd), base rights and kind bit of a file, stream or socket,
+    (NOTHING, 0, 0) for any other number; and no such descriptor at or past count."""
     import ctypes
 
-    from vwasm.fdtable import FILE
+    from vwasm.fdtable import IN_PROCESS, NOTHING, SHOWN_KINDS, WORDS
     count = fds.files.count
-    words = (ctypes.c_int64 * (2 * count)).from_address(fds.files.words)[:] if count else []
-    files = {n: d for n, d in fds.items() if d.kind == FILE and type(d.handle) is int}
+    words = (ctypes.c_int64 * (WORDS * count)).from_address(fds.files.words)[:] if count else []
+    shown = {n: d for n, d in fds.items() if d.kind in SHOWN_KINDS}
     for n in range(count):
-        d = files.get(n)
-        if words[2 * n] != (d.handle if d else -1) or d and words[2 * n + 1] != d.rights_base:
-            return (f"C's view of number {n} is host fd {words[2 * n]}, rights {words[2 * n + 1]:#x}; the table "
-                    f"holds {d!r}")
-    if any(n >= count for n in files):
-        return f"a file numbered past C's view ({count} numbers): {sorted(files)}"
+        d = shown.get(n)
+        host_fd = d and (d.handle if type(d.handle) is int else IN_PROCESS)
+        expected = [host_fd, d.rights_base, SHOWN_KINDS[d.kind]] if d else [NOTHING, 0, 0]
+        if words[WORDS * n:WORDS * (n + 1)] != expected:
+            return f"C's view of number {n} is {words[WORDS * n:WORDS * (n + 1)]}; the table holds {d!r}"
+    if any(n >= count for n in shown):
+        return f"a descriptor numbered past C's view ({count} numbers): {sorted(shown)}"
     return None
 
 
