@@ -277,15 +277,14 @@ struct table_env {
 };
 
 /* The host fd of guest descriptor `fd` -- an OS fd, or IN_PROCESS -- if it is of a kind `need` allows
- * and its base rights hold every right `need` asks; otherwise NOTHING. */
+ * and its base rights hold every right `need` asks; otherwise NOTHING. (The table writes a shown
+ * number's host fd as an int's, IN_PROCESS or an OS fd, and NOTHING with no kind.) */
 static int host_fd(const struct files *files, uint32_t fd, struct need need) {
     if (fd >= files->count)
         return NOTHING;
     const int64_t *shown = files->words + WORDS * (size_t)fd;
-    int64_t host = shown[0];
     uint64_t held = (uint64_t)shown[1], kind = (uint64_t)shown[2];
-    bool fits = host >= IN_PROCESS && host <= INT_MAX;
-    return fits && (kind & need.kinds) && (need.rights & ~held) == 0 ? (int)host : NOTHING;
+    return (kind & need.kinds) && (need.rights & ~held) == 0 ? (int)shown[0] : NOTHING;
 }
 
 /* fd_seek on guest descriptor `fd`, as `need` asks: the new position, or -1 (the handler then
@@ -441,7 +440,7 @@ size_t vwasm_poll_oneoff(void *env, void *caller, uint64_t *raw, size_t count) {
     uint32_t n = arg_u32(raw, 2);
     const uint8_t *subs = NULL;
     uint8_t *out = NULL, *nevents = NULL;
-    if (n >= 1 && n <= POLL_MAX) {
+    if (n <= POLL_MAX) {  /* none: nothing is ready, and the handler answers EINVAL */
         subs = guest_bytes(caller, arg_u32(raw, 0), n * SUBSCRIPTION_SIZE, 8);
         out = guest_bytes(caller, arg_u32(raw, 1), n * EVENT_SIZE, 8);
         nevents = guest_bytes(caller, arg_u32(raw, 3), 4, 4);

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from proofs.mutate.__main__ import choose, generate, load_equivalents
+from proofs.mutate.__main__ import choose, edited_line, generate, load_equivalents
 from proofs.mutate.operators import apply
 from proofs.mutate.targets import COVERS, obligations_for
 
@@ -80,8 +80,12 @@ def test_every_target_file_runs_some_obligation(generated):
 
 
 def test_equivalents_name_generated_mutants_with_reasons(generated):
-    mutants, _ = generated
-    keys = {m.key for m in mutants}
-    for key, reason in load_equivalents().items():
+    """Each entry names a mutant generated now, with a reason, and says the edit it judged: a key's
+    `#n` counts alike edits within one function, so after the function changes it may name another."""
+    mutants, texts = generated
+    by_key = {m.key: m for m in mutants}
+    for key, (reason, edit) in load_equivalents(with_edits=True).items():
         assert reason.strip(), key
-        assert key in keys, f"equivalent.toml names {key}, which is no longer generated"
+        assert key in by_key, f"equivalent.toml names {key}, which is no longer generated"
+        now = edited_line(texts[by_key[key].file], by_key[key])
+        assert edit == now, f"equivalent.toml: {key} was judged as `{edit}`; that key now edits `{now}`"

@@ -18,6 +18,7 @@ poll that must wait (stdin empty, a byte written 20 ms later) C must leave to th
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
 import os
 import select
@@ -88,8 +89,10 @@ class Streams:
         (root / "box").mkdir()
         os.mkfifo(root / "in")
         os.mkfifo(root / "out")
-        self.stdin_end = os.open(root / "in", os.O_RDWR | os.O_NONBLOCK)  # a writer, so the guest's open does not wait
-        self.stdout_end = os.open(root / "out", os.O_RDONLY | os.O_NONBLOCK)  # a reader, likewise
+        # A writer, so the guest's open does not wait; kept above the standard numbers, so the guest's
+        # stdin takes the lowest free host fd: 0 for the first guest (`host_fd_zero`).
+        self.stdin_end = above_stdio(os.open(root / "in", os.O_RDWR | os.O_NONBLOCK))
+        self.stdout_end = above_stdio(os.open(root / "out", os.O_RDONLY | os.O_NONBLOCK))  # a reader, likewise
         self.out_path = root / "out"
         config = vwasm.Config()
         config.stdin_file(root / "in")
@@ -150,6 +153,21 @@ class Streams:
             if got != ready(name, state):
                 return f"set-up: in state {state!r}, {name} is {'' if got else 'not '}ready"
         return None
+
+
+def above_stdio(fd: int) -> int:
+    """fd moved to a number above 2."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    os.close(fd)
+    return moved
+
+
+def host_fd_zero(streams: Streams) -> None:
+    """Set-up: the first guest's stdin is host fd 0 (the cases' process closed its own), so an entry
+    that takes fd 0 for no fd shows."""
+    from proofs.core import Counterexample
+    if streams.guest.wasi.cx.fds.get(0).handle != 0:
+        raise Counterexample("set-up: the first guest's stdin is not host fd 0 (fd 0 was not free)")
 
 
 def drain(fd: int) -> None:
@@ -213,7 +231,10 @@ def stream_cases(engine, module, library) -> tuple[int, int]:
     cases = successes = 0
     for phase in PHASES:
         with contextlib.ExitStack() as stack:
+            with contextlib.suppress(OSError):
+                os.close(0)
             pair = [Streams(engine, module, lib, stack) for lib in (library, None)]
+            host_fd_zero(pair[0])
             if phase != PHASES[0]:
                 for fd, base in NARROWINGS:
                     for s in pair:

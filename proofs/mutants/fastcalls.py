@@ -88,9 +88,9 @@ def fast_seek_stale_descriptor():
     _edit("static int host_fd(const struct files *files, uint32_t fd, struct need need) {\n",
           "static int host_fd(const struct files *files, uint32_t fd, struct need need) {\n    static int first = -1;\n"
           "    if (first >= 0) return first;\n")
-    _edit("    return fits && (kind & need.kinds)",
-          "    if (host >= 0 && (kind & need.kinds) && (need.rights & ~held) == 0) first = (int)host;\n"
-          "    return fits && (kind & need.kinds)")
+    _edit("    return (kind & need.kinds)",
+          "    if (shown[0] >= 0 && (kind & need.kinds) && (need.rights & ~held) == 0) first = (int)shown[0];\n"
+          "    return (kind & need.kinds)")
 
 
 @mutant("fast_kept_position_ignored", breaks="WASI semantics: fd_tell and fd_seek answer the kernel's offset of a "
@@ -184,7 +184,7 @@ def fast_poll_first_of_many():
         "answers EBADF", killers=FAST)
 def fast_poll_kind_unchecked():
     """Bug in the table entries' descriptor test: the kind is read but never compared."""
-    _edit(" && (kind & need.kinds)", " && ((void)kind, 1)")  # kind read, so it builds
+    _edit("(kind & need.kinds) &&", "((void)kind, 1) &&")  # kind read, so it builds
 
 
 @mutant("fast_poll_conditions_swapped", breaks="rights: poll_oneoff watches a descriptor for reading with the "

@@ -102,7 +102,8 @@ def choose(mutants: list[Mutant], n: int | None, seed: int) -> list[Mutant]:
     return order if n is None else order[: n]
 
 
-def load_equivalents() -> dict[str, str]:
+def load_equivalents(with_edits: bool = False) -> dict[str, str] | dict[str, tuple[str, str]]:
+    """key -> reason of every listed equivalent; with `with_edits`, key -> (reason, edit)."""
     if not EQUIVALENTS.exists():
         return {}
     data = tomllib.loads(EQUIVALENTS.read_text())
@@ -110,8 +111,23 @@ def load_equivalents() -> dict[str, str]:
     for e in data.get("equivalent", []):
         if not e.get("reason", "").strip():
             raise SystemExit(f"{EQUIVALENTS.name}: {e.get('key')} has no reason")
-        out[e["key"]] = e["reason"]
+        out[e["key"]] = (e["reason"], e.get("edit", "")) if with_edits else e["reason"]
     return out
+
+
+def edited_line(src: str, m: Mutant) -> str:
+    """The first line `m` changes, as it reads mutated (stripped): what an equivalents entry's `edit`
+    must say, since a key's `#n` only counts alike edits in one function and names another site once
+    the function changes. A C edit is written as text, not compiled."""
+    if m.change[0] == "text":
+        _, start, end, new = m.change
+        text = src[:start] + new + src[end:]
+    else:
+        text = apply(src, m)
+    for old, new in zip(src.splitlines(), text.splitlines()):
+        if old != new:
+            return new.strip()
+    return ""
 
 
 def make_copy(tmp: Path, file: str | None = None, text: str | None = None) -> None:
