@@ -476,6 +476,18 @@ class PosixHost:
             raise WasiError(Errno.NOSYS)
         return self._open_new(_openat2, _beneath(path), _fd(dirh), flags, mode)
 
+    def stat_beneath(self, dirh, path: str) -> Stat:
+        """`fstatat` of a relative path of plain names, resolved whole by the kernel as `open_beneath`
+        resolves it: O_PATH | O_NOFOLLOW opens a final symlink as itself, so it is reported as itself
+        (RESOLVE_NO_SYMLINKS refuses only the ones on the way); ENOSYS on a kernel without openat2."""
+        if not _OPENAT2[0]:
+            raise WasiError(Errno.NOSYS)
+        fd = self._at(_openat2, _beneath(path), os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, 0, dir_fd=_fd(dirh))
+        try:
+            return stat_of(self._at(os.fstat, fd))
+        finally:
+            os.close(fd)
+
     def _open_new(self, opener, path: str, dir_fd: int, flags: int, mode: int) -> tuple[int, Stat]:
         """A guest's new descriptor: `opener(path, osflags, mode, dir_fd=...)` (os.open or _openat2)
         of path beneath dir_fd, and the new fd's stat."""

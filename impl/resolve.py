@@ -232,6 +232,23 @@ def plain_path(path: str) -> bool:
     return "" not in parts and "." not in parts and ".." not in parts
 
 
+def lstat_at(host, start, path: str):
+    """The Stat of the entry `path` names beneath directory `start`, a final symlink not followed."""
+    # A plain name: the walk would hand this very name to fstatat.
+    if plain_name(path):
+        return host.fstatat(start, path)
+    # Plain names through directories: resolved whole as in open_at (PosixHost's openat2), its
+    # refusals and failures the walk's -- but a missing name, which the walk would miss too.
+    if plain_path(path) and (beneath := getattr(host, "stat_beneath", None)) is not None:
+        try:
+            return beneath(start, path)
+        except WasiError as e:
+            if e.errno == Errno.NOENT:
+                raise
+    with Resolver(host, start, path, follow=False) as r:
+        return host.fstatat(*r.locate_entry())
+
+
 def open_at(host, start, path: str, flags: int, follow: bool, mode: int = 0o666):
     """A new handle for `path` beneath directory `start`, and its Stat (see `Resolver.open`)."""
     # The common case, a plain name: `Resolver.open` would make exactly this one openat. Only a
@@ -244,11 +261,13 @@ def open_at(host, start, path: str, flags: int, follow: bool, mode: int = 0o666)
                 raise
     # Plain names through directories: a host that can resolve them whole beneath `start`, refusing
     # any symlink or escape (PosixHost's openat2), opens what the walk would. Every refusal and
-    # failure is the walk's to decide, from the start.
+    # failure is the walk's to decide, from the start -- but a missing name: with every symlink on
+    # the way refused, the names before it are real directories, and the walk would miss it too.
     elif plain_path(path) and (beneath := getattr(host, "open_beneath", None)) is not None:
         try:
             return beneath(start, path, flags, mode)
-        except WasiError:
-            pass
+        except WasiError as e:
+            if e.errno == Errno.NOENT:
+                raise
     with Resolver(host, start, path, follow) as r:
         return r.open(flags, mode)

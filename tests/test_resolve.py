@@ -367,8 +367,59 @@ def test_plain_names_open_in_one_call_and_anything_else_is_walked(tmp_path, monk
     w.close()
 
 
+def test_stat_beneath_reports_a_final_symlink_as_itself_and_refuses_every_other(tmp_path):
+    """PosixHost's whole-path stat (openat2 of O_PATH | O_NOFOLLOW, then fstat): a final symlink is
+    the entry itself, even one that points out; a symlink before it is the kernel's ELOOP; a missing
+    name ENOENT; anything but plain names never reaches it."""
+    w = World("posix", tmp_path)
+    for path in ("a/g", "a/b", "a/up"):
+        st = w.host.stat_beneath(w.start, path)
+        assert (st.dev, st.ino) == w.expected(path)
+    assert w.host.stat_beneath(w.start, "a/up").filetype == Filetype.SYMBOLIC_LINK
+    for through_link in ("la/g", "out/secret", "evil/canary/secret", "l/x"):
+        with pytest.raises(WasiError) as e:
+            w.host.stat_beneath(w.start, through_link)
+        assert e.value.errno == Errno.LOOP, through_link
+    with pytest.raises(WasiError) as e:
+        w.host.stat_beneath(w.start, "a/b/nope")
+    assert e.value.errno == Errno.NOENT
+    for not_plain in ("a/../f", "./f", "a//g", "a/g/", "/etc", "..", ""):
+        with pytest.raises(WasiError) as e:
+            w.host.stat_beneath(w.start, not_plain)
+        assert e.value.errno == Errno.PERM, not_plain
+    w.close()
+
+
+@pytest.mark.parametrize("openat2", [True, False], ids=["openat2", "no openat2"])
+def test_plain_names_stat_in_one_call_and_anything_else_is_walked(tmp_path, monkeypatch, openat2):
+    """lstat_at hands a path of several plain names to the host whole; found or missing, that one
+    call decides; a symlink on the way (refused by the host) sends it to the walk."""
+    from proofs.lemmas.paths import Calls
+    from vwasm import posix_host
+    from vwasm.resolve import lstat_at
+    monkeypatch.setattr(posix_host, "_OPENAT2", [openat2])
+    w = World("posix", tmp_path)
+    host = Calls(w.host)
+    for path, rel, whole in (("a/g", "a/g", True), ("a/up", "a/up", True), ("la/g", "a/g", False),
+                             ("a/b/../g", "a/g", False), ("a/b/nope", None, True)):
+        host.names.clear()
+        try:
+            st = lstat_at(host, w.start, path)
+            assert (st.dev, st.ino) == w.expected(rel)
+        except WasiError as e:
+            assert rel is None and e.errno == Errno.NOENT
+        assert ("stat_beneath" in host.names) == ("/" in path and ".." not in path)
+        assert (host.names == ["stat_beneath"]) == (whole and openat2), (path, host.names)
+    with pytest.raises(WasiError) as e:
+        lstat_at(host, w.start, "out/secret")
+    assert e.value.errno == Errno.PERM
+    w.canary_intact()
+    w.close()
+
+
 def test_audit_sees_every_component():
     """In audit mode the host is a TracingHost, which records each component's lookup: it offers no
-    whole-path open, so open_at walks."""
+    whole-path open or stat, so open_at and lstat_at walk."""
     from vwasm.audit import TracingHost
     assert TracingHost(PosixHost(), None).open_beneath is None
+    assert TracingHost(PosixHost(), None).stat_beneath is None

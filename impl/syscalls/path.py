@@ -18,7 +18,7 @@ from vwasm.model.wasi import (
 from vwasm.model.rights import INHERITING, NEW_FD, OLD_FD, need, open_conditions
 
 from ..fdtable import DIR, FILE, Descriptor
-from ..resolve import Open, Resolver, open_at, plain_name, strip_trailing_slashes
+from ..resolve import Open, Resolver, lstat_at, open_at, plain_name, strip_trailing_slashes
 from .fd import new_times
 
 _DIRS = (DIR,)
@@ -269,20 +269,12 @@ def path_filestat_get(cx, fd: int, flags: int, path_ptr: int, path_len: int, sta
     cx.mem.check_record(FILESTAT, stat_ptr)
     # The entry itself first: unless it is a symlink to follow (then the walk expands it), that is the
     # answer, without the readlinkat that asking whether to expand it would take.
-    st = _lstat(cx, desc.handle, path)
+    st = lstat_at(cx.host, desc.handle, path)
     if follow and st.filetype == _SYMLINK:
         with Resolver(cx.host, desc.handle, path, follow=True) as r:
             st = cx.host.fstatat(*r.locate_entry())
     cx.mem.store(FILESTAT, stat_ptr, st.dev, st.ino, st.filetype, st.nlink, st.size, st.atim, st.mtim, st.ctim)
     return SUCCESS
-
-
-def _lstat(cx, dirh, path: str):
-    """The status of the entry `path` names beneath dirh, a final symlink not followed."""
-    if plain_name(path):  # the walk would hand this very name to fstatat
-        return cx.host.fstatat(dirh, path)
-    with Resolver(cx.host, dirh, path, follow=False) as r:
-        return cx.host.fstatat(*r.locate_entry())
 
 
 def path_filestat_set_times(cx, fd: int, flags: int, path_ptr: int, path_len: int,

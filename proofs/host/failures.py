@@ -40,6 +40,7 @@ WALKS = {
     "path_open dir/new (O_CREAT)": ("path_open", lambda g: _open(g, "dir/new", 0, Oflags.CREAT)),
     "path_open dir/ (O_DIRECTORY)": ("path_open", lambda g: _open(g, "dir/", 0, Oflags.DIRECTORY)),
     "path_filestat_get link (followed)": ("path_filestat_get", lambda g: (3, FOLLOW, *g.text("link"), g.out(FILESTAT))),
+    "path_filestat_get dir/entry": ("path_filestat_get", lambda g: (3, 0, *g.text("dir/entry"), g.out(FILESTAT))),
     "path_readlink dir/../link": ("path_readlink", lambda g: (3, *g.text("dir/../link"), g.alloc(64), 64, g.out(U32))),
     "path_create_directory dir/sub": ("path_create_directory", lambda g: (3, *g.text("dir/sub"))),
     "path_remove_directory ./empty": ("path_remove_directory", lambda g: (3, *g.text("./empty"))),
@@ -135,7 +136,7 @@ def _run(label: str, name: str, make, host: str, net: bool, fail_at: int | None,
 
 
 @obligation("host.failure_contained", family=HOST, tool="enumeration", guarantee="5 no host crash",
-            bound="every call (and 14 deeper walks) x each host call it makes failing (EIO, ELOOP, ENOTDIR), "
+            bound=f"every call (and {len(WALKS)} deeper walks) x each host call it makes failing (EIO, ELOOP, ENOTDIR), "
                   "over PosixHost and ModelHost",
             budget=60)
 def failure_contained() -> Outcome:

@@ -396,8 +396,26 @@ def open_impl(host, start, path: str, follow: bool) -> tuple[str, object, list[s
         host.close(handle)
 
 
+def stat_impl(host, start, path: str, whole: bool) -> tuple[str, object, list[str]]:
+    """`resolve.lstat_at`, as path_filestat_get calls it (whole: a plain path of several names
+    resolved whole by the kernel first), or the walk alone (not whole): ("ok", (dev, ino, filetype))
+    or ("err", errno), and the host calls it made."""
+    from vwasm import resolve as rv
+    from vwasm.model.wasi import WasiError
+    calls = Calls(host)
+    try:
+        if whole:
+            st = rv.lstat_at(calls, start, path)
+        else:
+            with rv.Resolver(calls, start, path, follow=False) as r:
+                st = calls.fstatat(*r.locate_entry())
+    except WasiError as e:
+        return "err", e.errno, calls.names
+    return "ok", (st.dev, st.ino, st.filetype), calls.names
+
+
 @obligation("paths.impl", family=Z3, tool="z3", guarantee="2 filesystem isolation",
-            bound="relation of paths.model; 3,000 resolutions and 3,000 opens by the runtime over PosixHost", budget=60)
+            bound="relation of paths.model; 3,000 resolutions, 3,000 opens and 1,500 lstats by the runtime over PosixHost", budget=60)
 def paths_impl() -> Outcome:
     from vwasm.posix_host import PosixHost
     from vwasm.model.fs import FileSystem
@@ -405,7 +423,7 @@ def paths_impl() -> Outcome:
 
     host = PosixHost()
     tmp = tempfile.mkdtemp(prefix="vwasm-proofs-")
-    nsteps = whole = 0
+    nsteps = whole = missing = stats = 0
     agree = 0
     outcomes: dict = {}
     try:
@@ -453,30 +471,55 @@ def paths_impl() -> Outcome:
                         raise Counterexample(f"resolve({path!r}, follow={follow}): runtime {impl}, model {model}")
                     opened = open_impl(host, start, path, follow)
                     # Only plain names are offered whole; through directories alone (the model
-                    # expanded no symlink) they are opened by that one call, never walked.
-                    plain = "/" in path and not {"", ".", ".."} & set(path.split("/"))
-                    if not plain and "open_beneath" in opened[2]:
+                    # expanded no symlink) they are opened -- or found missing -- by that one call,
+                    # never walked; and so is one plain name, by one openat from the start.
+                    plain = not {"", ".", ".."} & set(path.split("/"))
+                    several = plain and "/" in path
+                    if not several and "open_beneath" in opened[2]:
                         raise Counterexample(f"open_at({path!r}): not plain names, yet offered whole ({opened[2]})")
-                    if opened[0] == "ok" and plain and not any(step[0] == 4 for step in model_steps):
+                    decided = (opened[0] == "ok" or opened[1] == Errno.NOENT) and plain and \
+                        not any(step[0] == 4 for step in model_steps)
+                    if decided and not several and opened[2] != ["open_file"]:
+                        raise Counterexample(f"open_at({path!r}, follow={follow}): a plain name, {opened[0]} "
+                                             f"{opened[1]} by {opened[2]}, not by one openat")
+                    if decided and several:
                         whole += 1
+                        missing += opened[0] == "err"
                         if opened[2] != ["open_beneath"]:
                             raise Counterexample(f"open_at({path!r}, follow={follow}): plain names through "
-                                                 f"directories alone, opened by {opened[2]}, not one whole-path open")
+                                                 f"directories alone, {opened[0]} {opened[1]} by {opened[2]}, not "
+                                                 "by one whole-path open")
                     if opened[0] == "ok" and opened[1] not in inside | inside_files:
                         raise Counterexample(f"runtime open_at({path!r}, follow={follow}) opened something outside "
                                              "the preopen")
                     if (opened[1] == Errno.PERM) != (model[1] == Errno.PERM):
                         raise Counterexample(f"open_at({path!r}, follow={follow}): runtime {opened}, model {model} "
                                              "(an escape for one only)")
+                    if not follow:  # lstat: the whole-path lookup finds what the walk finds, the same way
+                        stat, walked = stat_impl(host, start, path, True), stat_impl(host, start, path, False)
+                        if stat[:2] != walked[:2]:
+                            raise Counterexample(f"lstat_at({path!r}): {stat[:2]}, where the walk finds "
+                                                 f"{walked[:2]}")
+                        decided = (stat[0] == "ok" or stat[1] == Errno.NOENT) and plain and \
+                            not any(step[0] == 4 for step in model_steps)
+                        if decided:
+                            stats += several
+                            if stat[2] != ["stat_beneath" if several else "fstatat"]:
+                                raise Counterexample(f"lstat_at({path!r}): plain names through directories "
+                                                     f"alone, {stat[0]} {stat[1]} by {stat[2]}, not by one "
+                                                     "lookup")
+                        if not several and "stat_beneath" in stat[2]:
+                            raise Counterexample(f"lstat_at({path!r}): not plain names, yet offered whole")
                     agree += 1
                     outcomes[str(impl[1] if impl[0] == "err" else "ok")] = 1
         finally:
             host.close(start)
     finally:
         shutil.rmtree(tmp)
-    if nsteps < 5000 or len(outcomes) < 4 or not whole:
-        raise TooLittleEvidence(f"only {nsteps} steps / {len(outcomes)} outcome kinds / {whole} whole-path opens")
+    if nsteps < 5000 or len(outcomes) < 4 or not whole - missing or not missing or not stats:
+        raise TooLittleEvidence(f"only {nsteps} steps / {len(outcomes)} outcome kinds / {whole} whole-path opens "
+                                f"({missing} of a missing name)")
     return Outcome(f"{nsteps:,} runtime steps on the proved relation (z3-evaluated); {agree:,} resolutions "
-                   f"and as many opens ({whole} of several plain names, resolved whole) stay inside the preopen "
-                   f"and agree with the model on escape/loop; "
-                   f"{len(outcomes)} outcome kinds")
+                   f"and as many opens ({whole} of several plain names, resolved whole: {missing} found missing) stay "
+                   f"inside the preopen and agree with the model on escape/loop; {len(outcomes)} outcome kinds; "
+                   f"1,500 lstats find what the walk finds ({stats} resolved whole)")

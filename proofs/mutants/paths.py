@@ -129,3 +129,70 @@ def whole_path_open_unused():
     """Bug in telling plain paths: a slash taken as something else than a separator."""
     from vwasm import resolve
     patch(resolve, "plain_path", lambda path: False)
+
+
+@mutant("openat2_missing_walked", breaks="speed, as documented: a path of plain names whose last name is missing is "
+        "walked a directory at a time after the whole-path open found it missing", killers=("paths.impl",))
+def openat2_missing_walked():
+    """Bug in the whole-path open's fall-back: a missing name handed to the walk like a refusal."""
+    from vwasm import resolve
+    real = resolve.open_at
+
+    def open_at(host, start, path, flags, follow, mode=0o666):
+        beneath = getattr(host, "open_beneath", None)
+        if not resolve.plain_name(path) and resolve.plain_path(path) and beneath is not None:
+            try:
+                return beneath(start, path, flags, mode)
+            except resolve.WasiError:
+                with resolve.Resolver(host, start, path, follow) as r:
+                    return r.open(flags, mode)
+        return real(host, start, path, flags, follow, mode)
+    patch(resolve, "open_at", open_at)
+
+
+@mutant("stat_beneath_unrestricted", breaks="2 filesystem isolation: path_filestat_get of plain names follows "
+        "symlinks on the way out of the preopen and reports what lies outside", killers=("paths.impl",))
+def stat_beneath_unrestricted():
+    """Bug in PosixHost's whole-path stat: fstatat(2) of the whole path, which the kernel resolves with
+    nothing refused."""
+    import os
+
+    from vwasm import posix_host
+    patch(posix_host.PosixHost, "stat_beneath",
+          lambda self, dirh, path: posix_host.stat_of(self._at(os.stat, path, dir_fd=dirh, follow_symlinks=False)))
+
+
+@mutant("stat_beneath_refusal_final", breaks="WASI semantics: path_filestat_get of plain names through a symlink to "
+        "a directory fails (ELOOP) where the walk would follow the link", killers=("paths.impl",))
+def stat_beneath_refusal_final():
+    """Bug in the whole-path stat: its refusal is answered instead of handing the path to the walk."""
+    from vwasm import resolve
+    real = resolve.lstat_at
+
+    def lstat_at(host, start, path):
+        beneath = getattr(host, "stat_beneath", None)
+        if not resolve.plain_name(path) and resolve.plain_path(path) and beneath is not None:
+            return beneath(start, path)
+        return real(host, start, path)
+    patch(resolve, "lstat_at", lstat_at)
+
+
+@mutant("stat_beneath_missing_walked", breaks="speed, as documented: path_filestat_get of plain names whose last "
+        "name is missing walks a directory at a time after the whole-path lookup found it missing",
+        killers=("paths.impl",))
+def stat_beneath_missing_walked():
+    """Bug in the whole-path stat's fall-back: a missing name handed to the walk like a refusal."""
+    from vwasm import resolve
+    real = resolve.lstat_at
+
+    def lstat_at(host, start, path):
+        beneath = getattr(host, "stat_beneath", None)
+        if not resolve.plain_name(path) and resolve.plain_path(path) and beneath is not None:
+            try:
+                return beneath(start, path)
+            except resolve.WasiError:
+                pass
+            with resolve.Resolver(host, start, path, follow=False) as r:
+                return host.fstatat(*r.locate_entry())
+        return real(host, start, path)
+    patch(resolve, "lstat_at", lstat_at)
