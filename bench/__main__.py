@@ -42,6 +42,7 @@ WORKLOADS = [  # (key, guest mode, iterations, what one iteration is)
     ("tell", "tell", 20_000, "`fd_tell` on a file"),
     ("random", "random", 20_000, "`random_get` of 16 bytes"),
     ("sleep0", "sleep0", 20_000, "`nanosleep` of 0 (`poll_oneoff`)"),
+    ("poll0", "poll0", 20_000, "`poll()` of stdin, timeout 0 (`poll_oneoff`)"),
     ("stdout16", "stdout16", 20_000, "16-byte write to stdout"),
     ("write4k", "write4k", 25_600, "100 MiB in 4 KiB writes to a file"),
     ("write16", "write16", 100_000, "100k 16-byte writes to a file"),
@@ -49,6 +50,8 @@ WORKLOADS = [  # (key, guest mode, iterations, what one iteration is)
     ("openclose", "openclose", 20_000, "20k `open` + `close` of a file in the preopen"),
     ("files", "files", 2_000, "2k files created, stat'ed, unlinked"),
     ("stat", "stat", 3_000, "`stat` of `a/b/c`"),
+    ("missing", "missing", 3_000, "`stat` of a missing `p/q/nope.py`"),
+    ("opendeep", "opendeep", 3_000, "`open` + `close` of `p/q/r/f`"),
     ("compute", "compute", 30_000_000, "compute only (no host calls)"),
     ("readdir", "readdir", 1, "readdir of 5,000 entries"),  # slow under the built-in: only when named
 ]

@@ -2,6 +2,7 @@
  * and prints "ns_per_op <value>". The same binary runs under vwasm and wasmtime's built-in WASI. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,29 @@ int main(int argc, char **argv) {
     struct timespec zero = {0, 0};
     t0 = now_ns();
     for (long i = 0; i < n; i++) if (nanosleep(&zero, NULL)) return 1;
+    t1 = now_ns();
+  } else if (!strcmp(mode, "poll0")) {
+    /* Is there input? POSIX poll() of stdin with a zero timeout: a stream and a clock subscription. */
+    struct pollfd in = {0, POLLIN, 0};
+    t0 = now_ns();
+    for (long i = 0; i < n; i++) if (poll(&in, 1, 0) < 0) return 1;
+    t1 = now_ns();
+  } else if (!strcmp(mode, "missing") || !strcmp(mode, "opendeep")) {
+    /* What an interpreter's imports do: stat a name that is not there, two directories down; or
+     * open + close a file three directories down. */
+    char p2[512];
+    snprintf(p2, sizeof p2, "%s/p", dir); mkdir(p2, 0755);
+    snprintf(p2, sizeof p2, "%s/p/q", dir); mkdir(p2, 0755);
+    snprintf(p2, sizeof p2, "%s/p/q/r", dir); mkdir(p2, 0755);
+    int missing = !strcmp(mode, "missing");
+    snprintf(path, sizeof path, missing ? "%s/p/q/nope.py" : "%s/p/q/r/f", dir);
+    if (!missing) close(open(path, O_WRONLY | O_CREAT, 0644));
+    struct stat st;
+    t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+      if (missing) { if (!stat(path, &st)) return 1; }
+      else { int fd = open(path, O_RDONLY); if (fd < 0) return 1; close(fd); }
+    }
     t1 = now_ns();
   } else if (!strcmp(mode, "random")) {
     t0 = now_ns();
