@@ -105,6 +105,8 @@ class Library:
         self.dll.vwasm_fast_served.restype = ctypes.c_uint64
         self._entries = {handler: ctypes.cast(self.dll[name], ctypes.c_void_p).value
                          for handler, name in ENTRIES.items()}
+        # Made once: a TableEnv copies them in (a store makes several, and ctypes structures are slow to build).
+        self._needs = {handler: (Need * 2)(*(Need.of(*n) for n in needs)) for handler, needs in TABLE_NEEDS.items()}
 
     def serve(self, handler, callback, cx) -> tuple[int, object] | None:
         """(the entry's address, its `env`: a ctypes object to pass as a pointer and keep as long as
@@ -113,11 +115,10 @@ class Library:
         entry = self._entries.get(handler)
         if entry is None:
             return None
-        needs = TABLE_NEEDS.get(handler)
+        needs = self._needs.get(handler)
         if needs is None:
             return entry, callback
-        return entry, ctypes.pointer(TableEnv(ctypes.cast(callback, ctypes.c_void_p).value, cx,
-                                              (Need * 2)(*(Need.of(*n) for n in needs)),
+        return entry, ctypes.pointer(TableEnv(ctypes.cast(callback, ctypes.c_void_p).value, cx, needs,
                                               ctypes.addressof(cx.fds.files)))
 
     def served(self) -> int:
