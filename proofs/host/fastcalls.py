@@ -763,8 +763,10 @@ def _signed(args: tuple[int, ...], widths: tuple[int, ...]) -> tuple[int, ...]:
 
 def check_selection(engine, module, library) -> int:
     """Where the C entries must not be used: in audit mode (every call must be seen) and over a
-    host other than PosixHost (whose clocks C reads). Each is run and must leave the count alone."""
+    host other than PosixHost (whose clocks C reads). Each is run and must leave the count alone.
+    And where they are: a module importing any served call links them, one importing none does not."""
     import vwasm
+    from vwasm import fastcalls
     from vwasm.model_host import ModelHost
     audited = vwasm.Config()
     audited.enable_audit()
@@ -785,6 +787,14 @@ def check_selection(engine, module, library) -> int:
             if library.served() != served:
                 raise Counterexample(f"{what}: the C entries answered calls they must leave to the handlers")
             cases += 1
+        # A module's own imports decide (`only`): any served import links the library, none does not.
+        from vwasm.posix_host import PosixHost
+        for only, used in ((frozenset({"fd_write", "sched_yield"}), True), (frozenset({"fd_write"}), False),
+                           (None, True)):
+            if (fastcalls.serving(PosixHost(), None, only) is library) != used:
+                raise Counterexample(f"a module importing {sorted(only or ['everything'])}: the C entries "
+                                     f"{'not ' if used else ''}linked")
+            cases += 1
     return cases
 
 
@@ -795,7 +805,7 @@ def check_selection(engine, module, library) -> int:
                   f"count), {N_STREAM_CASES} poll_oneoff of streams and a socket (subscriptions, state, rights), "
                   f"{N_SEEK_CASES} fd_seek/fd_tell (table state, descriptor, "
                   f"offset, whence, pointer); {N_POOL_CASES} draws of random_get's pool, a fork among them; "
-                  "guests without a memory; audit mode and ModelHost; the init's layouts",
+                  "guests without a memory; audit mode, ModelHost and modules importing none of them; the init's layouts",
             budget=90)
 def fast_calls() -> Outcome:
     """The C entries (`impl/fastcalls.c`), built from the tree's source as the package is, against the
@@ -842,7 +852,7 @@ def fast_calls() -> Outcome:
         raise TooLittleEvidence(f"{cases} cases, {successes} successes, {pool} draws")
     return Outcome(f"{cases} cases from wasm ({successes} answered by the C entries, {cases - successes} passed "
                    f"to the handlers) end alike with and without them; {pool} draws of random_get's pool "
-                   f"(distinct, never zero, not shared with a forked child); {selection} configurations use none; "
+                   f"(distinct, never zero, not shared with a forked child); {selection} configurations (audit mode, ModelHost, which imports a module has) link them or not as they must; "
                    f"{layouts} layouts refused or accepted as they must be "
                    f"({time.perf_counter() - t0:.1f} s)", status="checked")
 

@@ -34,6 +34,8 @@ TARGETS = (
     Target("impl/sandbox.py", only=("_STDIO_RIGHTS", "descriptor_table")),
     # The C entries of the cheapest calls: trusted, yet checked against the handlers (host.fastcalls).
     Target("impl/fastcalls.c"),
+    # ... and what the runtime tells them: the rights and kinds each entry serves, where they are used.
+    Target("impl/fastcalls.py", only=("ENTRIES", "TABLE_NEEDS", "Need", "Library", "serving")),
     # The tables (rights sets, rights per call, limits); the witx enumerations and record layouts
     # are facts checked against the witx text, not code a bug hides in.
     Target("model/wasi.py", only=(
@@ -65,6 +67,7 @@ COVERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("impl/syscalls/*.py", (MEMORY, RIGHTS, *RUNTIME_REFINEMENT, HOST)),
     ("impl/sandbox.py", (RIGHTS, *RUNTIME_REFINEMENT, HOST)),
     ("impl/fastcalls.c", ("host.fastcalls",)),
+    ("impl/fastcalls.py", ("host.fastcalls", "host.posix_vs_model")),
     ("model/wasi.py", ("*",)),  # the shared tables: everything may depend on them
     ("model/rights.py", (RIGHTS, MODEL_REFINEMENT, HOST)),  # used by the model and every handler
     ("model/paths.py", (PATHS, MODEL_REFINEMENT, HOST)),
