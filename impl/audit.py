@@ -249,7 +249,7 @@ class TracingHost:
     def __getattr__(self, name):  # anything not wrapped below (clocks, randomness; see module doc)
         return getattr(self.inner, name)
 
-    open_beneath = stat_beneath = None  # no whole-path lookups: the audit sees the walk's every component
+    open_beneath = stat_beneath = dir_beneath = None  # no whole-path lookups: the audit sees every component
 
     # --- helpers ----------------------------------------------------------------------------------
     def _fd(self, h, op: str | None = None) -> None:

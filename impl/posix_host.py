@@ -476,6 +476,14 @@ class PosixHost:
             raise WasiError(Errno.NOSYS)
         return self._open_new(_openat2, _beneath(path), _fd(dirh), flags, mode)
 
+    def dir_beneath(self, dirh, path: str) -> int:
+        """A path handle (O_PATH) of the directory a relative path of plain names names, resolved whole
+        by the kernel as `open_beneath` resolves it (a symlink anywhere on it refused, the last name
+        too); ENOSYS on a kernel without openat2."""
+        if not _OPENAT2[0]:
+            raise WasiError(Errno.NOSYS)
+        return self._at(_openat2, _beneath(path), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, 0, dir_fd=_fd(dirh))
+
     def stat_beneath(self, dirh, path: str) -> Stat:
         """`fstatat` of a relative path of plain names, resolved whole by the kernel as `open_beneath`
         resolves it: O_PATH | O_NOFOLLOW opens a final symlink as itself, so it is reported as itself

@@ -18,10 +18,13 @@ Rules (DESIGN §1.2 and §5; the abstract version is `vwasm.model.paths`):
   symlink is followed only when asked, and the final step is done with O_NOFOLLOW all the same;
 - the empty path is ENOENT, a NUL byte EINVAL, PATH_MAX bytes or more ENAMETOOLONG.
 
-One shortcut, in `open_at`: a path of plain names only (no `.`, `..`, empty component or leading
-slash) is offered whole to a host that can resolve it beneath `start` refusing every symlink and
-escape (`open_beneath`: PosixHost's openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), which then
-opens exactly what this walk would; whatever it refuses or fails is walked here from the start.
+One shortcut, three places: plain names (no `.`, `..`, empty component or leading slash) are
+offered whole to a host that can resolve them beneath `start` refusing every symlink and escape
+(PosixHost's openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) -- the whole path to open
+(`open_at`: `open_beneath`) or stat (`lstat_at`: `stat_beneath`), or the directories before the
+final name (`Resolver.enter_whole`: `dir_beneath`), which then reach exactly what this walk would.
+A name found missing is final (the walk would miss it too); anything else refused is walked here
+from the start.
 
 Everything goes through the Host protocol (openat / readlinkat / close): this module does no I/O of
 its own, so it runs unchanged over PosixHost and ModelHost.
@@ -63,6 +66,7 @@ def split(path: str) -> tuple[list[str], bool]:
 
 
 _SYMLINK_SIGNS = (Errno.LOOP, Errno.NOTDIR)  # what openat(..., O_NOFOLLOW) answers for a symlink
+_NOT_PLAIN = frozenset(("", ".", "..", "/"))  # components that are no plain name
 
 
 class Resolver:
@@ -155,9 +159,33 @@ class Resolver:
         return True
 
     # --- the walk ---------------------------------------------------------------------------------
+    def enter_whole(self) -> None:
+        """Enter the directories before the final name in one step, if every component is a plain
+        name: a host that resolves plain names
+        whole beneath the start, refusing any symlink or escape (PosixHost's openat2), enters what the
+        walk would. A missing one is missing for the walk too (every symlink on the way was refused);
+        any other refusal leaves them to the walk."""
+        beneath = getattr(self.host, "dir_beneath", None)
+        if beneath is None or not _NOT_PLAIN.isdisjoint(self.todo):
+            return
+        dirs = self.todo[:0:-1]
+        try:
+            handle = beneath(self.start, "/".join(dirs))
+        except WasiError as e:
+            if e.errno == Errno.NOENT:
+                raise
+            return
+        self.stack.append(handle)
+        del self.todo[1:]
+
     def walk(self) -> str:
         """Walk every component but the final one; return the final name (`.` when the path ends in
         `.` or `..`: it then names the current directory itself)."""
+        # Two directories or more before a final name that will not be expanded (whose `..` would
+        # need the directories one by one), not walked yet: in one step if they can be (one openat2
+        # instead of two system calls each).
+        if len(self.todo) > 2 and not (self.stack or self.expansions or self.follow or self.dir_required):
+            self.enter_whole()
         while self.todo:
             c = self.todo.pop()
             if c == "/":

@@ -417,9 +417,41 @@ def test_plain_names_stat_in_one_call_and_anything_else_is_walked(tmp_path, monk
     w.close()
 
 
+@pytest.mark.parametrize("openat2", [True, False], ids=["openat2", "no openat2"])
+def test_directories_before_a_last_name_are_entered_in_one_call(tmp_path, monkeypatch, openat2):
+    """The directories before a last name that is not to be followed are entered whole (two or more
+    plain names); a symlink among them, or a final one to follow, goes to the walk."""
+    from proofs.lemmas.paths import Calls
+    from vwasm import posix_host
+    monkeypatch.setattr(posix_host, "_OPENAT2", [openat2])
+    w = World("posix", tmp_path)
+    (tmp_path / "box" / "a" / "b" / "c").mkdir()
+    host = Calls(w.host)
+    for path, rel, follow, whole in (("a/b/c/x", "a/b/c", False, True), ("la/b/c/x", "a/b/c", False, False),
+                                     ("a/b/c/x", "a/b/c", True, False), ("a/x", "a", False, False)):
+        host.names.clear()
+        with Resolver(host, w.start, path, follow) as r:
+            base, name = r.locate_entry()
+            assert (w.ident(base), name) == (w.expected(rel), "x")
+        lookups = [n for n in host.names if n != "close"]
+        assert (lookups == ["dir_beneath"]) == (whole and openat2), (path, follow, host.names)
+    with pytest.raises(WasiError) as e:
+        with Resolver(host, w.start, "a/b/nope/x", False) as r:
+            r.locate_entry()
+    assert e.value.errno == Errno.NOENT
+    for escape in ("out/sub/x", "evil/canary/sub/x"):
+        with pytest.raises(WasiError) as e:
+            with Resolver(host, w.start, escape, False) as r:
+                r.locate_entry()
+        assert e.value.errno == Errno.PERM, escape
+    w.canary_intact()
+    w.close()
+
+
 def test_audit_sees_every_component():
     """In audit mode the host is a TracingHost, which records each component's lookup: it offers no
     whole-path open or stat, so open_at and lstat_at walk."""
     from vwasm.audit import TracingHost
     assert TracingHost(PosixHost(), None).open_beneath is None
     assert TracingHost(PosixHost(), None).stat_beneath is None
+    assert TracingHost(PosixHost(), None).dir_beneath is None

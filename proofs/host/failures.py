@@ -17,7 +17,7 @@ from proofs.refinement.guest_memory import EXIT, SETUPS, TRAP, Guest
 from vwasm.model.wasi import ALL_RIGHTS, DIR_RIGHTS, FILE_RIGHTS, FILESTAT, U32, Errno, Lookupflags, Oflags, WasiError
 
 # Host calls that hand out a handle the caller then owns (accept: the first of its results).
-OPENERS = frozenset({"openat", "open_file", "open_beneath", "socket", "accept"})
+OPENERS = frozenset({"openat", "open_file", "open_beneath", "dir_beneath", "socket", "accept"})
 N_CASES = 500  # at least this many (call, failing host call, errno) cases over the two hosts
 # EIO, and the two answers resolution reads as "maybe a symlink" (so the failure takes that path too).
 FAILURES = (Errno.IO, Errno.LOOP, Errno.NOTDIR)

@@ -363,6 +363,34 @@ def trace_impl(host, start_fd, path, follow, steps: list, final: bool = True):
             setattr(rv.Resolver, n, f)
 
 
+class WalkOnly:
+    """A host that resolves no path whole: the walk alone, component by component."""
+
+    dir_beneath = None
+
+    def __init__(self, host) -> None:
+        self.host = host
+
+    def __getattr__(self, name):
+        return getattr(self.host, name)
+
+
+def entry_impl(host, start, path: str, follow: bool, whole: bool) -> tuple[str, object, list[str]]:
+    """`Resolver.locate_entry`, as the entry calls (unlink, rename, mkdir, set_times, ...) use it: with
+    the directories before the final name entered whole when they can be (`whole`), or walked: ("ok",
+    ((dev, ino) of the directory, the name)) or ("err", errno), and the host calls."""
+    from vwasm import resolve as rv
+    from vwasm.model.wasi import WasiError
+    calls = Calls(host if whole else WalkOnly(host))
+    try:
+        with rv.Resolver(calls, start, path, follow=follow) as r:
+            base, name = r.locate_entry()
+            st = os.fstat(base)
+    except WasiError as e:
+        return "err", e.errno, calls.names
+    return "ok", ((st.st_dev, st.st_ino), name), calls.names
+
+
 class Calls:
     """A host that records the name of every call made of it."""
 
@@ -371,6 +399,8 @@ class Calls:
 
     def __getattr__(self, name):
         method = getattr(self.host, name)
+        if method is None:  # a lookup the host does not offer (WalkOnly, audit's TracingHost)
+            return None
 
         def call(*args, **kw):
             self.names.append(name)
@@ -415,7 +445,8 @@ def stat_impl(host, start, path: str, whole: bool) -> tuple[str, object, list[st
 
 
 @obligation("paths.impl", family=Z3, tool="z3", guarantee="2 filesystem isolation",
-            bound="relation of paths.model; 3,000 resolutions, 3,000 opens and 1,500 lstats by the runtime over PosixHost", budget=60)
+            bound="relation of paths.model; 3,000 resolutions, 3,000 opens, 1,500 lstats and 3,000 entries located by the "
+                  "runtime over PosixHost", budget=60)
 def paths_impl() -> Outcome:
     from vwasm.posix_host import PosixHost
     from vwasm.model.fs import FileSystem
@@ -423,7 +454,7 @@ def paths_impl() -> Outcome:
 
     host = PosixHost()
     tmp = tempfile.mkdtemp(prefix="vwasm-proofs-")
-    nsteps = whole = missing = stats = 0
+    nsteps = whole = missing = stats = entered = 0
     agree = 0
     outcomes: dict = {}
     try:
@@ -446,7 +477,7 @@ def paths_impl() -> Outcome:
                 for follow in (True, False):
                     steps: list = []
                     try:
-                        base, name = trace_impl(host, start, path, follow, steps)
+                        base, name = trace_impl(WalkOnly(host), start, path, follow, steps)
                         impl = ("ok", name)
                     except WasiError as e:
                         base, impl = None, ("err", e.errno)
@@ -495,6 +526,30 @@ def paths_impl() -> Outcome:
                     if (opened[1] == Errno.PERM) != (model[1] == Errno.PERM):
                         raise Counterexample(f"open_at({path!r}, follow={follow}): runtime {opened}, model {model} "
                                              "(an escape for one only)")
+                    # The directories entered whole hold what the walk reaches, the same way.
+                    entry = entry_impl(host, start, path, follow, True)
+                    walked = entry_impl(host, start, path, follow, False)
+                    if entry[:2] != walked[:2]:
+                        raise Counterexample(f"locate_entry({path!r}, follow={follow}): {entry[:2]}, where the "
+                                             f"walk reaches {walked[:2]}")
+                    if entry[0] == "ok" and entry[1][0] not in inside:
+                        raise Counterexample(f"locate_entry({path!r}) ended in a directory outside the preopen")
+                    if not follow:
+                        # (components as the walk sees them: empty ones dropped; a trailing slash asks
+                        # for a directory, which the last name is then looked up as)
+                        parts = [c for c in path.split("/") if c]
+                        dirs = (len(parts) >= 3 and not {".", ".."} & set(parts) and not path.startswith("/")
+                                and not path.endswith("/"))
+                        if (dirs and (entry[0] == "ok" or entry[1] == Errno.NOENT)
+                                and not any(step[0] == 4 for step in model_steps)):
+                            entered += 1
+                            if [n for n in entry[2] if n != "close"] != ["dir_beneath"]:  # (and its close)
+                                raise Counterexample(f"locate_entry({path!r}): plain names through directories "
+                                                     f"alone, {entry[0]} {entry[1]} by {entry[2]}, not by one "
+                                                     "whole-path lookup")
+                        if not dirs and "dir_beneath" in entry[2]:
+                            raise Counterexample(f"locate_entry({path!r}): not two directories of plain names "
+                                                 "before the last, yet entered whole")
                     if not follow:  # lstat: the whole-path lookup finds what the walk finds, the same way
                         stat, walked = stat_impl(host, start, path, True), stat_impl(host, start, path, False)
                         if stat[:2] != walked[:2]:
@@ -516,10 +571,11 @@ def paths_impl() -> Outcome:
             host.close(start)
     finally:
         shutil.rmtree(tmp)
-    if nsteps < 5000 or len(outcomes) < 4 or not whole - missing or not missing or not stats:
+    if nsteps < 5000 or len(outcomes) < 4 or not whole - missing or not missing or not stats or not entered:
         raise TooLittleEvidence(f"only {nsteps} steps / {len(outcomes)} outcome kinds / {whole} whole-path opens "
                                 f"({missing} of a missing name)")
     return Outcome(f"{nsteps:,} runtime steps on the proved relation (z3-evaluated); {agree:,} resolutions "
                    f"and as many opens ({whole} of several plain names, resolved whole: {missing} found missing) stay "
                    f"inside the preopen and agree with the model on escape/loop; {len(outcomes)} outcome kinds; "
-                   f"1,500 lstats find what the walk finds ({stats} resolved whole)")
+                   f"1,500 lstats find what the walk finds ({stats} resolved whole), and 3,000 entries "
+                   f"located reach what the walk reaches ({entered} through directories entered whole)")

@@ -196,3 +196,61 @@ def stat_beneath_missing_walked():
                 return host.fstatat(*r.locate_entry())
         return real(host, start, path)
     patch(resolve, "lstat_at", lstat_at)
+
+
+@mutant("dir_beneath_unrestricted", breaks="2 filesystem isolation: the directories before a final name are entered "
+        "by the kernel with nothing refused, so a symlink among them leads out of the preopen (unlink, rename, "
+        "mkdir ... act outside)", killers=("paths.impl",))
+def dir_beneath_unrestricted():
+    """Bug in PosixHost's whole-path directory lookup: openat(2) of the path, not openat2."""
+    import os
+
+    from vwasm import posix_host
+    patch(posix_host.PosixHost, "dir_beneath", lambda self, dirh, path: self._at(
+        os.open, path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=dirh))
+
+
+@mutant("enter_whole_refusal_final", breaks="WASI semantics: unlink, rename, mkdir ... of plain names through a "
+        "symlink to a directory fail (ELOOP) where the walk would follow the link", killers=("paths.impl",))
+def enter_whole_refusal_final():
+    """Bug in entering the directories whole: a refusal is answered instead of handing them to the walk."""
+    from vwasm import resolve
+
+    def enter_whole(self):
+        beneath = getattr(self.host, "dir_beneath", None)
+        if beneath is None or not resolve._NOT_PLAIN.isdisjoint(self.todo):
+            return
+        self.stack.append(beneath(self.start, "/".join(self.todo[:0:-1])))  # what it refuses is raised
+        del self.todo[1:]
+    patch(resolve.Resolver, "enter_whole", enter_whole)
+
+
+@mutant("enter_whole_before_expansion", breaks="WASI semantics: a final symlink followed after the directories "
+        "were entered whole climbs `..` from the wrong directory (a/b/link -> ../x reaches x, not a/x)",
+        killers=("paths.impl",))
+def enter_whole_before_expansion():
+    """Bug in choosing when to enter the directories whole: also when the final name may be expanded."""
+    from vwasm import resolve
+    real = resolve.Resolver.walk
+
+    def walk(self):
+        if len(self.todo) > 2 and not (self.stack or self.expansions):
+            self.enter_whole()
+        return real(self)
+    patch(resolve.Resolver, "walk", walk)
+
+
+@mutant("enter_whole_missing_walked", breaks="speed, as documented: after the directories before a final name "
+        "were found missing in one lookup, they are walked one by one all the same", killers=("paths.impl",))
+def enter_whole_missing_walked():
+    """Bug in entering the directories whole: a missing one handed to the walk like a refusal."""
+    from vwasm import resolve
+    from vwasm.model.wasi import WasiError
+    real = resolve.Resolver.enter_whole
+
+    def enter_whole(self):
+        try:
+            real(self)
+        except WasiError:
+            pass
+    patch(resolve.Resolver, "enter_whole", enter_whole)
