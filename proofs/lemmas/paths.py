@@ -426,6 +426,27 @@ def open_impl(host, start, path: str, follow: bool) -> tuple[str, object, list[s
         host.close(handle)
 
 
+def whole_path_rules_problem() -> str | None:
+    """The rules on a whole path, before any lookup (empty, NUL, too long, and each two at once), as
+    the model and the runtime apply them: the same errno, in the same order, or both pass; or None."""
+    from vwasm import resolve
+    from vwasm.model import paths as model_paths
+    from vwasm.model.wasi import WasiError
+    limit = model_paths.PATH_MAX
+    for path in ("", "\0", "a\0b", "x" * (limit - 1), "x" * limit, "\0" + "x" * limit, "x" * limit + "\0",
+                 "\u00e9" * (limit // 2), "\u00e9" * (limit // 2 - 1) + "x", "a/b"):
+        outcomes = []
+        for rules in (model_paths.check_path, resolve.check_path):
+            try:
+                rules(path)
+                outcomes.append(None)
+            except WasiError as e:
+                outcomes.append(e.errno)
+        if outcomes[0] != outcomes[1]:
+            return f"a path of {len(path)} characters ({path[:8]!r}...): the model {outcomes[0]}, the runtime {outcomes[1]}"
+    return None
+
+
 def stat_impl(host, start, path: str, whole: bool) -> tuple[str, object, list[str]]:
     """`resolve.lstat_at`, as path_filestat_get calls it (whole: a plain path of several names
     resolved whole by the kernel first), or the walk alone (not whole): ("ok", (dev, ino, filetype))
@@ -571,6 +592,9 @@ def paths_impl() -> Outcome:
             host.close(start)
     finally:
         shutil.rmtree(tmp)
+    problem = whole_path_rules_problem()
+    if problem:
+        raise Counterexample(f"the rules on a whole path: {problem}")
     if nsteps < 5000 or len(outcomes) < 4 or not whole - missing or not missing or not stats or not entered:
         raise TooLittleEvidence(f"only {nsteps} steps / {len(outcomes)} outcome kinds / {whole} whole-path opens "
                                 f"({missing} of a missing name)")
