@@ -256,8 +256,7 @@ def plain_name(path: str) -> bool:
 def plain_path(path: str) -> bool:
     """`path` is plain names joined by single slashes: no `.`, `..` or empty component (so no leading,
     trailing or double slash). (A NUL or a name too long is the host's to refuse, then the walk's.)"""
-    parts = path.split("/")
-    return "" not in parts and "." not in parts and ".." not in parts
+    return _NOT_PLAIN.isdisjoint(path.split("/"))
 
 
 def lstat_at(host, start, path: str):
