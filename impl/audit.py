@@ -347,9 +347,9 @@ class TracingHost:
 
     def open_file(self, dirh, name, *args, **kw):
         key = self._path(dirh, name, "openat")
-        handle, st = self.inner.open_file(dirh, name, *args, **kw)
+        handle, filetype = self.inner.open_file(dirh, name, *args, **kw)
         self.audit.opened(key, handle, name)
-        return handle, st
+        return handle, filetype
 
     def readlinkat(self, dirh, name):
         self._path(dirh, name, "readlinkat")
@@ -466,6 +466,10 @@ class TracingGuestMemory(GuestMemory):
     def write(self, ptr: int, data: bytes) -> None:
         self._w(ptr, len(data))
         self.view[ptr:ptr + len(data)] = data
+
+    def path(self, ptr: int, length: int) -> str:
+        self._r(ptr, length)
+        return GuestMemory.path(self, ptr, length)
 
     # --- records ----------------------------------------------------------------------------------
     def load(self, layout: Layout, ptr: int) -> tuple:

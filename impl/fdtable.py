@@ -73,18 +73,21 @@ class FdTable:
         self._storage = None  # the ctypes array behind files.words
         self._words = memoryview(b"").cast("q")
 
-    def _show(self, fd: int) -> None:
-        """Make `files` tell what the table holds at number fd."""
-        desc = self._fds.get(fd)
-        shown = desc is not None and desc.kind in SHOWN_KINDS
-        if fd >= self.files.count:
-            if not shown:
+    def _show(self, fd: int, desc: Descriptor | None) -> None:
+        """Make `files` tell that number fd holds desc (None: nothing)."""
+        bit = SHOWN_KINDS.get(desc.kind, 0) if desc is not None else 0
+        at = WORDS * fd
+        if at >= len(self._words):  # fd >= files.count (a ctypes field, slower to read)
+            if not bit:
                 return  # beyond `count` reads as nothing shown already
             self._grow(fd + 1)
-        at = WORDS * fd
-        host_fd = (desc.handle if type(desc.handle) is int else IN_PROCESS) if shown else NOTHING
-        self._words[at], self._words[at + 1], self._words[at + 2] = (
-            (host_fd, desc.rights_base, SHOWN_KINDS[desc.kind]) if shown else (NOTHING, 0, 0))
+        words = self._words
+        if bit:
+            handle = desc.handle
+            words[at], words[at + 1], words[at + 2] = (
+                handle if type(handle) is int else IN_PROCESS, desc.rights_base, bit)
+        else:
+            words[at], words[at + 1], words[at + 2] = NOTHING, 0, 0
 
     def _grow(self, count: int) -> None:
         """Room for numbers below `count` (at least), the new ones no file. The old storage is
@@ -140,20 +143,20 @@ class FdTable:
         while fd in self._fds:
             fd += 1
         self._fds[fd] = desc
-        self._show(fd)
+        self._show(fd, desc)
         return fd
 
     def place(self, fd: int, desc: Descriptor) -> None:
         """Install desc at a given number (the standard streams and preopens, at start-up)."""
         assert fd not in self._fds
         self._fds[fd] = desc
-        self._show(fd)
+        self._show(fd, desc)
 
     def remove(self, fd: int) -> Descriptor:
         desc = self._fds.pop(fd, None)
         if desc is None:
             raise WasiError(Errno.BADF)
-        self._show(fd)
+        self._show(fd, None)
         return desc
 
     def renumber(self, src: int, dst: int) -> Descriptor | None:
@@ -167,14 +170,15 @@ class FdTable:
             return None
         displaced = self._fds[dst]
         self._fds[dst] = self._fds.pop(src)
-        self._show(src)
-        self._show(dst)
+        self._show(src, None)
+        self._show(dst, self._fds[dst])
         return displaced
 
     def set_rights(self, fd: int, base: int, inheriting: int) -> None:
         """fd_fdstat_set_rights on number fd (`narrow`)."""
-        self.narrow(self.get(fd), base, inheriting)
-        self._show(fd)
+        desc = self.get(fd)
+        self.narrow(desc, base, inheriting)
+        self._show(fd, desc)
 
     @staticmethod
     def narrow(desc: Descriptor, base: int, inheriting: int) -> None:

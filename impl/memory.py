@@ -110,9 +110,10 @@ class GuestMemory:
 
     def path(self, ptr: int, length: int) -> str:
         """A path argument: UTF-8 text (EILSEQ otherwise, as wasmtime)."""
-        raw = self.read(ptr, length)
+        if ptr + length > self.size:  # check's condition inline, as the records' accessors below
+            self.check(ptr, length)
         try:
-            return raw.decode("utf-8")
+            return bytes(self.view[ptr:ptr + length]).decode("utf-8")
         except UnicodeDecodeError:
             raise WasiError(Errno.ILSEQ) from None
 

@@ -117,9 +117,9 @@ class ModelHost:
             self.fs = self.fs.truncate(ino, 0, self._tick())
         return _Node(ino, read, write, append, bool(flags & Open.PATH))
 
-    def open_file(self, dirh, name: str, flags: int = Open.READ, mode: int = 0o666) -> tuple[_Node, Stat]:
+    def open_file(self, dirh, name: str, flags: int = Open.READ, mode: int = 0o666) -> tuple[_Node, Filetype]:
         handle = self.openat(dirh, name, flags, mode)
-        return handle, self.fstat(handle)
+        return handle, self.fstat(handle).filetype
 
     def readlinkat(self, dirh, name: str) -> str:
         d, name = self._dir(dirh), _component(name)

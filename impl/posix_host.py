@@ -93,10 +93,11 @@ _FILETYPES = {  # by the S_IFMT bits of a mode; anything else, FIFOs included, i
     S.S_IFCHR: Filetype.CHARACTER_DEVICE, S.S_IFBLK: Filetype.BLOCK_DEVICE, S.S_IFSOCK: Filetype.SOCKET_STREAM,
 }
 _UNKNOWN = Filetype.UNKNOWN
+_IFMT = 0o170000  # S.S_IFMT(mode) is mode & _IFMT, without the call
 
 
 def filetype_of(mode: int) -> Filetype:
-    return _FILETYPES.get(S.S_IFMT(mode), _UNKNOWN)
+    return _FILETYPES.get(mode & _IFMT, _UNKNOWN)
 
 
 def stat_of(st: os.stat_result) -> Stat:
@@ -121,10 +122,26 @@ def _os_flags(flags: int) -> int:
     return osflags
 
 
-def _ignores_nonblock(mode: int) -> bool:
-    """Whether I/O on an open file of this mode never consults O_NONBLOCK (Linux: regular files and
-    directories; pipes, sockets and devices do)."""
-    return S.S_ISREG(mode) or S.S_ISDIR(mode)
+@functools.lru_cache(maxsize=None)
+def _open_plan(flags: int) -> tuple[int, int | None]:
+    """How a guest's new descriptor is opened for an `Open` flag set (worked out once per set): the
+    open(2) flags, and the F_SETFL flags that make it blocking again after the open -- None if the
+    open is made as asked.
+
+    Opening must never block: a FIFO (or a device) put in the tree by someone else would otherwise
+    hang open(2) until a peer appears. So it opens non-blocking, never as a controlling terminal, and
+    O_NONBLOCK is dropped afterwards unless asked for (of these flags, F_SETFL sets only O_APPEND and
+    O_NONBLOCK). An open that can only make a new file (O_CREAT | O_EXCL) or only open a directory
+    never waits: the kernel refuses anything else first (EEXIST, ENOTDIR), so those open blocking as
+    asked. A regular file or a directory keeps O_NONBLOCK (one syscall less on the most common open):
+    Linux's reads and writes of those never consult it (only pipes, sockets and devices do), and a
+    FUSE daemon was told of it at the open anyway (`_open_new`)."""
+    osflags = _os_flags(flags) | os.O_NOCTTY
+    if flags & Open.WRITE:
+        osflags |= os.O_RDWR if flags & Open.READ else os.O_WRONLY
+    if flags & Open.DIRECTORY or flags & Open.CREATE and flags & Open.EXCL:
+        return osflags, None
+    return osflags | os.O_NONBLOCK, None if flags & Open.NONBLOCK else osflags
 
 
 def _component(name: str) -> str:
@@ -161,19 +178,25 @@ class _OpenHow(ctypes.Structure):
     _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
 
 
+# syscall(2) without argtypes: converting through them cost as much as the system call. So every
+# argument is made a ctypes object of its C type here (a bytes is a char *), once where it can be.
 _syscall = ctypes.CDLL(None, use_errno=True).syscall
 _syscall.restype = ctypes.c_long
-_syscall.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]
-_HOW_SIZE = ctypes.sizeof(_OpenHow)  # 24: open_how as Linux 5.6 defined it
-_HOWS: dict[tuple[int, int], _OpenHow] = {}  # never changed once made: the threads' calls share them
+_NR_OPENAT2 = ctypes.c_long(_SYS_OPENAT2)
+_HOW_SIZE = ctypes.c_size_t(ctypes.sizeof(_OpenHow))  # 24: open_how as Linux 5.6 defined it
+# (flags, mode) -> (open_how, its address): never changed once made, so the threads' calls share them.
+_HOWS: dict[tuple[int, int], tuple[_OpenHow, ctypes.c_void_p]] = {}
 _OPENAT2 = [True]  # False once the kernel answered ENOSYS
 
 
 def _openat2(path: str, osflags: int, mode: int, *, dir_fd: int) -> int:
     """openat2(dir_fd, path, {osflags, mode, _RESOLVE}): a new fd, or OSError."""
     key = (osflags, mode if osflags & os.O_CREAT else 0)  # a mode without O_CREAT is EINVAL
-    how = _HOWS.get(key) or _HOWS.setdefault(key, _OpenHow(*key, _RESOLVE))
-    fd = _syscall(_SYS_OPENAT2, dir_fd, os.fsencode(path), ctypes.addressof(how), _HOW_SIZE)
+    how = _HOWS.get(key)
+    if how is None:
+        made = _OpenHow(*key, _RESOLVE)
+        how = _HOWS.setdefault(key, (made, ctypes.c_void_p(ctypes.addressof(made))))
+    fd = _syscall(_NR_OPENAT2, ctypes.c_int(dir_fd), os.fsencode(path), how[1], _HOW_SIZE)
     if fd < 0:
         err = ctypes.get_errno()
         if err == E.ENOSYS:
@@ -464,11 +487,11 @@ class PosixHost:
             return self._at(os.open, _component(name), _os_flags(flags) | os.O_PATH, mode, dir_fd=_fd(dirh))
         return self.open_file(dirh, name, flags, mode)[0]
 
-    def open_file(self, dirh, name: str, flags: int = Open.READ, mode: int = 0o666) -> tuple[int, Stat]:
-        """openat as above for a guest's new descriptor (not Open.PATH), and the new fd's stat."""
+    def open_file(self, dirh, name: str, flags: int = Open.READ, mode: int = 0o666) -> tuple[int, Filetype]:
+        """openat as above for a guest's new descriptor (not Open.PATH), and the new fd's file type."""
         return self._open_new(os.open, _component(name), _fd(dirh), flags, mode)
 
-    def open_beneath(self, dirh, path: str, flags: int = Open.READ, mode: int = 0o666) -> tuple[int, Stat]:
+    def open_beneath(self, dirh, path: str, flags: int = Open.READ, mode: int = 0o666) -> tuple[int, Filetype]:
         """`open_file` of a relative path of plain names, resolved whole by the kernel (openat2,
         refusing symlinks and escapes: the one place a path reaches the OS whole); ENOSYS on a kernel
         without openat2."""
@@ -496,33 +519,26 @@ class PosixHost:
         finally:
             os.close(fd)
 
-    def _open_new(self, opener, path: str, dir_fd: int, flags: int, mode: int) -> tuple[int, Stat]:
+    @staticmethod
+    def _open_new(opener, path: str, dir_fd: int, flags: int, mode: int) -> tuple[int, Filetype]:
         """A guest's new descriptor: `opener(path, osflags, mode, dir_fd=...)` (os.open or _openat2)
-        of path beneath dir_fd, and the new fd's stat."""
-        osflags = _os_flags(flags)
-        if flags & Open.WRITE:
-            osflags |= os.O_RDWR if flags & Open.READ else os.O_WRONLY
-        # Opening must never block: a FIFO (or a device) put in the tree by someone else would otherwise hang
-        # open(2) until a peer appears. So open non-blocking, never as a controlling terminal, and drop
-        # O_NONBLOCK afterwards unless asked for (of our flags, F_SETFL sets only O_APPEND and O_NONBLOCK).
-        # An open that can only make a new file (O_CREAT | O_EXCL) or only open a directory never waits:
-        # the kernel refuses anything else first (EEXIST, ENOTDIR), so those open blocking as asked.
-        # A regular file or a directory keeps O_NONBLOCK (one syscall less on the most common open):
-        # Linux's reads and writes of those never consult it (only pipes, sockets and devices do), and
-        # a FUSE daemon was told of it at the open anyway.
-        waits = not (flags & Open.DIRECTORY or flags & Open.CREATE and flags & Open.EXCL)
-        osflags |= os.O_NOCTTY
-        fd = self._at(opener, path, osflags | os.O_NONBLOCK if waits else osflags, mode, dir_fd=dir_fd)
+        of path beneath dir_fd, and the new fd's file type."""
+        osflags, blocking = _open_plan(flags)
         try:
-            st = os.fstat(fd)
-            if waits and not flags & Open.NONBLOCK and not _ignores_nonblock(st.st_mode):
-                fcntl.fcntl(fd, fcntl.F_SETFL, osflags)
+            fd = opener(path, osflags, mode, dir_fd=dir_fd)
+        except OSError as e:
+            raise WasiError(errno_of(e)) from None
+        try:
+            fmt = os.fstat(fd).st_mode & _IFMT
+            # (I/O on a regular file or a directory never consults O_NONBLOCK: it may stay.)
+            if blocking is not None and fmt != S.S_IFREG and fmt != S.S_IFDIR:
+                fcntl.fcntl(fd, fcntl.F_SETFL, blocking)
         except OSError as e:
             os.close(fd)
             raise WasiError(errno_of(e)) from None
         if fd < TRACKED_FDS:  # set for every new fd: a number is reused after close
-            POSITIONS[fd] = 0 if not S.S_ISREG(st.st_mode) else APPENDING if flags & Open.APPEND else ~0
-        return fd, stat_of(st)
+            POSITIONS[fd] = 0 if fmt != S.S_IFREG else APPENDING if flags & Open.APPEND else ~0
+        return fd, _FILETYPES.get(fmt, _UNKNOWN)
 
     def readlinkat(self, dirh, name: str) -> str:
         """The text of the symlink `name` (EINVAL if it is not a symlink)."""

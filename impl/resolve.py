@@ -222,7 +222,7 @@ class Resolver:
 
     def open(self, flags: int, mode: int = 0o666):
         """Open the final component with `flags` (never following it in the kernel): (the new
-        handle, its Stat); a final symlink is expanded here when following was asked or a slash
+        handle, its file type); a final symlink is expanded here when following was asked or a slash
         requires a directory."""
         while True:
             name = self.walk()
@@ -277,7 +277,7 @@ def lstat_at(host, start, path: str):
 
 
 def open_at(host, start, path: str, flags: int, follow: bool, mode: int = 0o666):
-    """A new handle for `path` beneath directory `start`, and its Stat (see `Resolver.open`)."""
+    """A new handle for `path` beneath directory `start`, and its file type (see `Resolver.open`)."""
     # The common case, a plain name: `Resolver.open` would make exactly this one openat. Only a
     # symlink met there (to be followed) needs the walk, which then starts afresh.
     if plain_name(path):

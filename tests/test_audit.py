@@ -326,6 +326,17 @@ def test_tracing_memory_records_each_access():
     with pytest.raises(Exception, match="out-of-bounds"):
         mem.read(62, 4)  # refused by the check: no effect
     assert len(audit.trace) == 4
+    mem.write(32, "é/x".encode())
+    assert mem.path(32, 4) == "é/x" and audit.trace[-1] == MemRead(32, 4)
+
+
+def test_tracing_memory_overrides_every_access():
+    """An accessor GuestMemory gains must be traced too: each one that reaches guest bytes is overridden
+    (a path read once bypassed `read`, and its MemRead went missing)."""
+    from vwasm.memory import GuestMemory
+    untouched = {"check", "check_record", "sync", "over", "_reaches", "_refresh"}  # no guest byte moves
+    accessors = {name for name, v in vars(GuestMemory).items() if callable(v) and not name.startswith("__")}
+    assert accessors - untouched - set(vars(TracingGuestMemory)) == set()
 
 
 # ------------------------------------------------------------------ sockets under audit

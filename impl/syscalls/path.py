@@ -25,6 +25,7 @@ _DIRS = (DIR,)
 _DIRECTORY, _SYMLINK = Filetype.DIRECTORY, Filetype.SYMBOLIC_LINK  # (reading enum members off the class costs)
 _OFLAGS_ALL = 0xF  # CREAT | DIRECTORY | EXCL | TRUNC (plain ints: ~ on an IntFlag stays inside its bits)
 _FDFLAGS_ALL = 0x1F  # APPEND | DSYNC | NONBLOCK | RSYNC | SYNC
+_READ_WRITE = Rights.FD_READ | Rights.FD_WRITE
 _DIRENT = DIRENT.codec
 
 
@@ -50,15 +51,11 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
     the sync fdflags (model/rights.py). The new descriptor's rights are those asked, cut to fd's
     inheriting rights and to what its kind can use (they never grow)."""
     path = cx.mem.path(path_ptr, path_len)
-    # Flags and rights the witx does not define do not decode.
-    if (dirflags & ~Lookupflags.SYMLINK_FOLLOW or oflags & ~_OFLAGS_ALL or fdflags & ~_FDFLAGS_ALL
-            or rights_base & ~ALL_RIGHTS or rights_inheriting & ~ALL_RIGHTS):
-        raise WasiError(Errno.INVAL)
+    needs_base, needs_inheriting, follow = _open_args(dirflags, oflags, fdflags, rights_base, rights_inheriting)
     parent = cx.fds.get(fd)
     # Only a directory has entries to open (a file: ENOTDIR, a stream or socket: EBADF, as wasmtime).
     if parent.kind != DIR:
         raise WasiError(Errno.NOTDIR if parent.kind == FILE else Errno.BADF)
-    needs_base, needs_inheriting = _open_needs(oflags, fdflags)
     if needs_base & ~parent.rights_base or needs_inheriting & ~parent.rights_inheriting:
         raise WasiError(Errno.NOTCAPABLE)
     # A directory can be neither created, exclusively created nor truncated by path_open (wasmtime).
@@ -69,24 +66,31 @@ def path_open(cx, fd: int, dirflags: int, path_ptr: int, path_len: int, oflags: 
         raise WasiError(Errno.MFILE)
     base = rights_base & parent.rights_inheriting
     inheriting = rights_inheriting & parent.rights_inheriting
-    flags = _open_flags(base & (Rights.FD_READ | Rights.FD_WRITE), oflags, fdflags)
+    flags = _open_flags(base & _READ_WRITE, oflags, fdflags)
     cx.mem.check(fd_out, 4, 4)
-    # Nothing after the open can fail: the table has room and fd_out was checked (the handle's stat
-    # comes with it), so the new handle is never left behind.
-    handle, st = open_at(cx.host, parent.handle, path, flags, _follow(dirflags))
-    if st.filetype == _DIRECTORY:
+    # Nothing after the open can fail: the table has room and fd_out was checked (the handle's file
+    # type comes with it), so the new handle is never left behind.
+    handle, filetype = open_at(cx.host, parent.handle, path, flags, follow)
+    if filetype == _DIRECTORY:
         desc = Descriptor(DIR, handle, _DIRECTORY, base & DIR_RIGHTS, inheriting)
     else:
-        desc = Descriptor(FILE, handle, st.filetype, base & FILE_RIGHTS, inheriting, fdflags)  # all defined (above)
+        desc = Descriptor(FILE, handle, filetype, base & FILE_RIGHTS, inheriting, fdflags)  # all defined (above)
     cx.mem.put_u32(fd_out, cx.fds.add(desc))
     return SUCCESS
 
 
 @functools.lru_cache(maxsize=256)
-def _open_needs(oflags: int, fdflags: int) -> tuple[int, int]:
-    """The rights path_open needs in fd's base and inheriting rights, for these flags (model/rights.py)."""
+def _open_args(dirflags: int, oflags: int, fdflags: int, rights_base: int,
+               rights_inheriting: int) -> tuple[int, int, bool]:
+    """path_open's flags, decoded before the descriptor is looked at: the rights needed in fd's base
+    and inheriting rights for them (model/rights.py), and whether a final symlink is followed."""
+    # Flags and rights the witx does not define do not decode.
+    if (dirflags & ~Lookupflags.SYMLINK_FOLLOW or oflags & ~_OFLAGS_ALL or fdflags & ~_FDFLAGS_ALL
+            or rights_base & ~ALL_RIGHTS or rights_inheriting & ~ALL_RIGHTS):
+        raise WasiError(Errno.INVAL)
     conditions = open_conditions(oflags, fdflags)
-    return need("path_open", "fd", *conditions), need("path_open", "fd", *conditions, rights=INHERITING)
+    return (need("path_open", "fd", *conditions), need("path_open", "fd", *conditions, rights=INHERITING),
+            _follow(dirflags))
 
 
 @functools.lru_cache(maxsize=256)
