@@ -50,6 +50,21 @@ def open_fd_after_open():
     _late_output("path_open", 8, lambda args: 4)
 
 
+@mutant("send_waits_before_check", breaks="1 memory isolation: under Config.timeout, sock_send waits for its "
+        "socket, then finds its so_datalen pointer out of bounds", killers=(BEFORE,))
+def send_waits_before_check():
+    """Bug under a deadline: the call has waited on the host (poll) before it traps."""
+    from vwasm import syscalls
+    from vwasm.limits import wait_ready
+    real = syscalls.HANDLERS["sock_send"]
+
+    def waits_first(cx, fd, *args):
+        if cx.deadline is not None and fd in cx.fds:
+            wait_ready(cx, cx.fds.get(fd), write=True)
+        return real(cx, fd, *args)
+    _install("sock_send", waits_first)
+
+
 @mutant("poll_events_after_wait", breaks="1 memory isolation: poll_oneoff waits, then finds its events array "
         "out of bounds", killers=(BEFORE,))
 def poll_events_after_wait():
