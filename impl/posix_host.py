@@ -196,7 +196,7 @@ def _openat2(path: str, osflags: int, mode: int, *, dir_fd: int) -> int:
     if how is None:
         made = _OpenHow(*key, _RESOLVE)
         how = _HOWS.setdefault(key, (made, ctypes.c_void_p(ctypes.addressof(made))))
-    fd = _syscall(_NR_OPENAT2, ctypes.c_int(dir_fd), os.fsencode(path), how[1], _HOW_SIZE)
+    fd = _syscall(_NR_OPENAT2, ctypes.c_long(dir_fd), os.fsencode(path), how[1], _HOW_SIZE)
     if fd < 0:
         err = ctypes.get_errno()
         if err == E.ENOSYS:
@@ -538,7 +538,7 @@ class PosixHost:
             raise WasiError(errno_of(e)) from None
         if fd < TRACKED_FDS:  # set for every new fd: a number is reused after close
             POSITIONS[fd] = 0 if fmt != S.S_IFREG else APPENDING if flags & Open.APPEND else ~0
-        return fd, _FILETYPES.get(fmt, _UNKNOWN)
+        return fd, filetype_of(fmt)
 
     def readlinkat(self, dirh, name: str) -> str:
         """The text of the symlink `name` (EINVAL if it is not a symlink)."""
